@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "streamlick-broadcast",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "media-pod", targets: ["MediaPodMain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries, each wrapped once (see docs/ARCHITECTURE.md).
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        // OpenSSL (DTLS, HMAC, certificates) and libsrtp2. Never imports swift-nio-ssl (../shared/SWIFT-C.md pitfall 1).
+        .target(name: "MediaCrypto", dependencies: ["CSRTP", "COpenSSL"]),
+
+        // Sans-IO WebRTC protocol logic: STUN/ICE-lite, SDP, RTP/RTCP, H.264, the publisher session state machine.
+        .target(name: "WebRTC", dependencies: ["MediaCrypto"]),
+
+        // The Broadcast API types (media.streamlick.io/v1alpha1), defaults and validation.
+        .target(name: "BroadcastAPI"),
+
+        // The media pod: HTTP (WHIP), the UDP IO loop, static manifests, metrics.
+        .target(
+            name: "MediaPod",
+            dependencies: [
+                "WebRTC", "BroadcastAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "MediaPodMain", dependencies: ["MediaPod"]),
+
+        .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
+        .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaPodTests", dependencies: ["MediaPod"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+public enum MediaPodCommand { public static func main() {} }

@@ -1,0 +1,3 @@
+import MediaPod
+
+MediaPodCommand.main()

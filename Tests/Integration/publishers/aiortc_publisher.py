@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""WHIP publisher built on aiortc: H.264 + Opus passed through from a pre-encoded clip.
+
+Usage:
+    aiortc_publisher.py --whip-url URL --token TOKEN --clip CLIP.ts --duration SECONDS [--ice-address IP]
+
+The clip must hold Annex B H.264 (an MPEG-TS file does) without B-frames, and Opus audio: aiortc's
+MediaPlayer(decode=False) sends no video from MP4/MKV (see shared/PEERS.md), and passthrough keeps the CPU free
+for the pod on a 2-core machine.
+
+Prints one line per step ("whip: POST 201 ...", "pc: connectionState=connected", ...) and ends with
+"RESULT: ok" or "RESULT: error <reason>". Exit codes: 0 ok, 2 WHIP POST failed, 3 ICE/DTLS never connected,
+4 connection failed while publishing, 5 WHIP DELETE failed, 1 anything else.
+"""
+
+import argparse
+import asyncio
+import sys
+import time
+import urllib.parse
+
+import aioice.ice
+import requests
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer
+
+
+def log(message: str) -> None:
+    print(f"[aiortc {time.monotonic():.3f}] {message}", flush=True)
+
+
+def restrict_ice_to(address: str) -> None:
+    # aioice never gathers loopback candidates and otherwise uses every interface of the machine
+    # (shared/PEERS.md): offer exactly one host candidate on the address the test chose.
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [address]
+
+
+def prefer_h264(transceiver) -> None:
+    codecs = RTCRtpSender.getCapabilities("video").codecs
+    h264 = [c for c in codecs if c.mimeType.lower() == "video/h264"]
+    rtx = [c for c in codecs if c.mimeType.lower() == "video/rtx"]
+    if not h264:
+        raise RuntimeError("aiortc offers no H.264 codec")
+    transceiver.setCodecPreferences(h264 + rtx)
+
+
+class WhipError(Exception):
+    def __init__(self, exit_code: int, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+async def http(method: str, url: str, **kwargs) -> requests.Response:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, lambda: requests.request(method, url, timeout=10, **kwargs))
+
+
+async def wait_for_state(pc: RTCPeerConnection, wanted: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while pc.connectionState != wanted:
+        if pc.connectionState in ("failed", "closed"):
+            raise WhipError(3, f"connectionState={pc.connectionState} before {wanted}")
+        if time.monotonic() > deadline:
+            raise WhipError(3, f"connectionState still {pc.connectionState} after {timeout:.0f} s "
+                               f"(iceConnectionState={pc.iceConnectionState})")
+        await asyncio.sleep(0.05)
+
+
+async def log_sender_stats(pc: RTCPeerConnection) -> None:
+    for sender in pc.getSenders():
+        if sender.track is None:
+            continue
+        stats = await sender.getStats()
+        for item in stats.values():
+            if item.type == "outbound-rtp":
+                log(f"stats: {sender.track.kind} outbound-rtp packetsSent={item.packetsSent} "
+                    f"bytesSent={item.bytesSent}")
+
+
+async def publish(args: argparse.Namespace) -> None:
+    restrict_ice_to(args.ice_address)
+    player = MediaPlayer(args.clip, decode=False)
+    if player.video is None or player.audio is None:
+        raise WhipError(1, f"clip {args.clip} must hold H.264 video and Opus audio for passthrough")
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        log(f"pc: connectionState={pc.connectionState} iceConnectionState={pc.iceConnectionState}")
+
+    video = pc.addTransceiver(player.video, direction="sendonly")
+    prefer_h264(video)
+    pc.addTransceiver(player.audio, direction="sendonly")
+
+    location = None
+    try:
+        # aiortc gathers every candidate inside setLocalDescription: the offer is complete (no trickle).
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp
+        if args.print_offer:
+            log("offer:\n" + offer)
+        response = await http("POST", args.whip_url, data=offer.encode(),
+                              headers={"Content-Type": "application/sdp",
+                                       "Authorization": f"Bearer {args.token}"})
+        log(f"whip: POST {response.status_code} location={response.headers.get('Location')!r} "
+            f"content-type={response.headers.get('Content-Type')!r}")
+        if response.status_code != 201:
+            raise WhipError(2, f"POST answered {response.status_code}: {response.text.strip()[:500]!r}")
+        if not response.headers.get("Location"):
+            raise WhipError(2, "POST answered 201 without a Location header")
+        location = urllib.parse.urljoin(args.whip_url, response.headers["Location"])
+        if args.print_answer:
+            log("answer:\n" + response.text)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=response.text, type="answer"))
+
+        await wait_for_state(pc, "connected", args.connect_timeout)
+        log(f"publishing for {args.duration:.1f} s")
+        deadline = time.monotonic() + args.duration
+        while time.monotonic() < deadline:
+            if pc.connectionState != "connected":
+                raise WhipError(4, f"connectionState={pc.connectionState} while publishing")
+            await asyncio.sleep(0.1)
+        await log_sender_stats(pc)
+    finally:
+        if location is not None and not args.no_delete:
+            try:
+                response = await http("DELETE", location, headers={"Authorization": f"Bearer {args.token}"})
+                log(f"whip: DELETE {response.status_code}")
+                delete_ok = response.status_code in (200, 204)
+            except requests.RequestException as error:
+                log(f"whip: DELETE failed: {error}")
+                delete_ok = False
+        else:
+            delete_ok = True
+        await pc.close()
+    if not delete_ok:
+        raise WhipError(5, "DELETE of the WHIP session failed")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--whip-url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--clip", required=True, help="MPEG-TS with H.264 (no B-frames) and Opus")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds to publish once connected")
+    parser.add_argument("--ice-address", default="127.0.0.1", help="the only address to gather a candidate on")
+    parser.add_argument("--connect-timeout", type=float, default=15.0)
+    parser.add_argument("--no-delete", action="store_true", help="leave the session without a WHIP DELETE")
+    parser.add_argument("--print-offer", action="store_true")
+    parser.add_argument("--print-answer", action="store_true")
+    args = parser.parse_args()
+    try:
+        asyncio.run(publish(args))
+    except WhipError as error:
+        log(f"RESULT: error {error}")
+        return error.exit_code
+    except Exception as error:  # a crash must still end in a RESULT line the test can show
+        log(f"RESULT: error {type(error).__name__}: {error}")
+        return 1
+    log("RESULT: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
