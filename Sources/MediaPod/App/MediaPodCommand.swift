@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaCrypto
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WebRTC
+
+/// `media-pod` (DESIGN.md §4, §8). Every flag can also come from the environment variable named in its help.
+public struct MediaPodCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "media-pod",
+        abstract: "Receives WebRTC publishers over WHIP and runs their broadcasts' egress.")
+
+    @Option(help: "HTTP port for WHIP, health and metrics (env MEDIA_POD_HTTP_PORT).")
+    var httpPort: Int?
+    @Option(help: "The one UDP port for ICE, DTLS and SRTP (env MEDIA_POD_UDP_PORT).")
+    var udpPort: Int?
+    @Option(help: "IP address put into ICE candidates (env MEDIA_POD_ANNOUNCED_IP; default 127.0.0.1).")
+    var announcedIp: String?
+    @Option(help: "Address both ports bind to (env MEDIA_POD_BIND_ADDRESS; default 0.0.0.0).")
+    var bindAddress: String?
+    @Option(help: "Broadcasts this pod accepts (env MEDIA_POD_CAPACITY; default 10).")
+    var capacity: Int?
+    @Option(help: "This pod's name (env POD_NAME).")
+    var podName: String?
+    @Option(help: "This pod's namespace (env POD_NAMESPACE).")
+    var namespace: String?
+    @Option(help: "Static mode: run the Broadcasts and Secrets found as YAML in this directory (env MEDIA_POD_MANIFESTS).")
+    var manifests: String?
+    @Option(help: "Kubeconfig for cluster mode (env KUBECONFIG).")
+    var kubeconfig: String?
+    @Option(help: "Session-creating WHIP requests allowed per client IP and window (env MEDIA_POD_RATE_LIMIT; default 100).")
+    var rateLimit: Int?
+    @Option(help: "Rate-limit window in seconds (env MEDIA_POD_RATE_LIMIT_WINDOW; default 900).")
+    var rateLimitWindow: Int?
+    @Option(help: "trace, debug, info, notice, warning, error (env MEDIA_POD_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    public init() {}
+
+    public mutating func run() async throws {
+        try await serve()
+    }
+
+    /// The command's body under a name of its own: from another module, `run()` resolves to the synchronous
+    /// default that only prints help.
+    public func serve() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func setting(_ flag: String?, _ variable: String, _ fallback: String) -> String {
+            flag ?? environment[variable] ?? fallback
+        }
+        func number(_ flag: Int?, _ variable: String, _ fallback: Int) throws -> Int {
+            if let flag { return flag }
+            guard let text = environment[variable] else { return fallback }
+            guard let value = Int(text) else { throw ValidationError("\(variable)=\(text) is not a number") }
+            return value
+        }
+        let httpPort = try number(httpPort, "MEDIA_POD_HTTP_PORT", 8080)
+        let udpPort = try number(udpPort, "MEDIA_POD_UDP_PORT", 7882)
+        let capacity = try number(capacity, "MEDIA_POD_CAPACITY", 10)
+        let rateLimit = try number(rateLimit, "MEDIA_POD_RATE_LIMIT", 100)
+        let rateLimitWindow = try number(rateLimitWindow, "MEDIA_POD_RATE_LIMIT_WINDOW", 900)
+        let announcedIp = setting(announcedIp, "MEDIA_POD_ANNOUNCED_IP", "127.0.0.1")
+        let bindAddress = setting(bindAddress, "MEDIA_POD_BIND_ADDRESS", "0.0.0.0")
+        let podName = setting(podName, "POD_NAME", ProcessInfo.processInfo.hostName)
+        let manifests = manifests ?? environment["MEDIA_POD_MANIFESTS"]
+        guard let level = Logger.Level(rawValue: setting(logLevel, "MEDIA_POD_LOG_LEVEL", "info")) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let candidate = TransportAddress(ipv4: announcedIp, port: UInt16(clamping: udpPort)) else {
+            throw ValidationError("--announced-ip \(announcedIp) is not an IPv4 address")
+        }
+        guard (1...65535).contains(httpPort), (1...65535).contains(udpPort) else {
+            throw ValidationError("ports must be between 1 and 65535")
+        }
+        guard rateLimit > 0, rateLimitWindow > 0, capacity >= 0 else {
+            throw ValidationError("--rate-limit, --rate-limit-window must be positive and --capacity not negative")
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "media-pod")
+
+        guard let manifests else {
+            throw ValidationError("cluster mode (without --manifests) arrives with the Kubernetes agent; use --manifests DIR for now")
+        }
+
+        let metrics = MediaPodMetrics(capacity: capacity)
+        let engine = MediaEngine(certificate: try DtlsCertificate(commonName: podName), candidate: candidate, metrics: metrics)
+        let loaded = try StaticManifests.load(directory: manifests)
+        for problem in loaded.problems {
+            logger.error("manifest skipped", metadata: ["problem": "\(problem)"])
+        }
+        let runtimes = loaded.runtimes()
+        for runtime in runtimes {
+            if let failure = runtime.failure {
+                logger.error("broadcast cannot run", metadata: ["broadcast": "\(runtime.broadcast.key)", "reason": "\(failure)"])
+            } else {
+                logger.info("broadcast ready for its publisher", metadata: ["broadcast": "\(runtime.broadcast.key)",
+                            "whip": "http://\(announcedIp):\(httpPort)/whip/\(runtime.broadcast.key)"])
+            }
+        }
+
+        let server = MediaPodServer(
+            engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes,
+            httpHost: bindAddress, httpPort: httpPort, udpHost: bindAddress, udpPort: udpPort,
+            rateLimiter: RateLimiter(limit: rateLimit, window: .seconds(rateLimitWindow)),
+            health: HealthReporter(podName: podName, capacity: capacity, engine: engine))
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Binds the HTTP and UDP ports, runs until graceful shutdown, then closes every session.
+struct MediaPodServer: Service {
+    let engine: MediaEngine
+    let metrics: MediaPodMetrics
+    let logger: Logger
+    let initialBroadcasts: [BroadcastRuntime]
+    let httpHost: String
+    let httpPort: Int
+    let udpHost: String
+    let udpPort: Int
+    let rateLimiter: RateLimiter
+    let health: HealthReporter
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let transport = UdpTransport(engine: engine, logger: logger)
+        transport.send(engine.setBroadcasts(initialBroadcasts, now: .now))
+        try await transport.bind(host: udpHost, port: udpPort, group: group)
+        let routes = Routes(engine: engine, transport: transport, metrics: metrics, rateLimiter: rateLimiter,
+                            health: health, logger: logger)
+        let http = HttpServer(maxBodyBytes: 64 * 1024) { routes.respond(to: $0) }
+        let channel = try await http.bind(host: httpHost, port: httpPort, group: group)
+        logger.info("media pod listening", metadata: ["http": "\(httpHost):\(httpPort)", "udp": "\(udpHost):\(udpPort)"])
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        health.draining.store(true, ordering: .relaxed)
+        transport.send(engine.setBroadcasts([], now: .now))
+        try? await channel.close()
+        await transport.close()
+    }
+}

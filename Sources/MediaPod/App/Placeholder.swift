@@ -1,1 +1,0 @@
-public enum MediaPodCommand { public static func main() {} }
