@@ -188,8 +188,10 @@ public struct ReportBlock: Sendable, Equatable {
     /// RFC 3550 §6.4.1: RC is 5 bits, so one SR or RR carries at most 31 blocks.
     static let maxPerPacket = 31
 
-    /// RFC 3550 §6.4.2: blocks beyond 31 go into further RR packets of the same compound.
-    static func writeOverflow(_ blocks: ArraySlice<ReportBlock>, senderSsrc: UInt32, to writer: inout RtcpWriter) {
+    /// RR packets of up to 31 blocks each; RFC 3550 §6.4.2 sends blocks beyond an SR's 31 this way.
+    static func writeInReceiverReports(
+        _ blocks: ArraySlice<ReportBlock>, senderSsrc: UInt32, to writer: inout RtcpWriter
+    ) {
         var remaining = blocks
         while !remaining.isEmpty {
             let chunk = remaining.prefix(maxPerPacket)
@@ -237,7 +239,7 @@ public struct SenderReport: Sendable, Equatable {
             body.append(octetCount)
             for block in first { block.write(to: &body) }
         }
-        ReportBlock.writeOverflow(reportBlocks.dropFirst(first.count), senderSsrc: ssrc, to: &writer)
+        ReportBlock.writeInReceiverReports(reportBlocks.dropFirst(first.count), senderSsrc: ssrc, to: &writer)
         return writer.bytes
     }
 
@@ -271,7 +273,7 @@ public struct ReceiverReport: Sendable, Equatable {
                 body.append(senderSsrc)
             }
         } else {
-            ReportBlock.writeOverflow(reportBlocks[...], senderSsrc: senderSsrc, to: &writer)
+            ReportBlock.writeInReceiverReports(reportBlocks[...], senderSsrc: senderSsrc, to: &writer)
         }
         return writer.bytes
     }

@@ -114,7 +114,8 @@ public struct TransportWideFeedbackRecorder: Sendable {
                     builder = TransportFeedbackPacketBuilder(baseSequence: nextSequence)
                 }
             }
-            let arrivalTick = arrivals[sequence]?.dividedRoundingDown(by: TransportWideFeedback.microsecondsPerDeltaTick)
+            let arrivalTick = arrivals[sequence]?
+                .dividedRoundingDown(by: TransportWideFeedback.microsecondsPerDeltaTick)
             if !builder.add(arrivalTick: arrivalTick) {
                 packets.append(serialize(builder))
                 builder = TransportFeedbackPacketBuilder(baseSequence: sequence)
@@ -312,10 +313,10 @@ struct TransportFeedbackChunkEncoder {
 
     /// Holds `count` "not received" symbols at once; `count` must not exceed `notReceivedRoomInHeldChunk`.
     mutating func holdNotReceived(_ count: Int) {
+        // Only the first 14 symbols are stored; beyond that the held symbols are a run of "not received".
         let stored = min(count, TransportFeedbackChunk.oneBitCapacity - held.count)
-        for _ in 0..<max(0, stored) { hold(.notReceived) }
-        heldCount += count - max(0, stored)
-        heldAllEqual = heldAllEqual && held.first == .notReceived
+        for _ in 0..<stored { hold(.notReceived) }
+        heldCount += count - stored
     }
 
     /// All chunks, the held symbols encoded in one final chunk.
@@ -381,9 +382,6 @@ struct TransportFeedbackPacketBuilder {
         self.baseSequence = baseSequence
     }
 
-    /// Adds the next sequence number's status (`arrivalTick` in 250 µs units, nil if not received). Returns false,
-    /// leaving the packet unchanged, when it would exceed `maxPacketBytes` or 65535 statuses, or when the receive
-    /// delta does not fit in 16 bits (§3.1.5: such a delta needs a new feedback message).
     /// Adds up to `count` "not received" statuses and returns how many fit (at least one in an empty packet).
     mutating func addNotReceived(count: Int) -> Int {
         var added = 0
@@ -403,6 +401,9 @@ struct TransportFeedbackPacketBuilder {
         return added
     }
 
+    /// Adds the next sequence number's status (`arrivalTick` in 250 µs units, nil if not received). Returns false,
+    /// leaving the packet unchanged, when it would exceed `maxPacketBytes` or 65535 statuses, or when the receive
+    /// delta does not fit in 16 bits (§3.1.5: such a delta needs a new feedback message).
     mutating func add(arrivalTick: Int64?) -> Bool {
         guard statusCount < Int(UInt16.max) else { return false }
         guard let arrivalTick else { return addNotReceived(count: 1) == 1 }
