@@ -38,12 +38,16 @@ struct StaticManifests: Sendable {
     }
 
     mutating func add(text: String, file: String) {
-        let documents: [Node]
+        var documents: [Node] = []
         do {
-            documents = try Array(Yams.compose_all(yaml: text))
+            // Parser rather than compose_all: the latter's sequence ends silently at a syntax error.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
+                documents.append(node)
+            }
         } catch {
-            problems.append(.init(file: file, document: 1, message: "is not valid YAML: \(error)"))
-            return
+            // Documents before the broken one still run.
+            problems.append(.init(file: file, document: documents.count + 1, message: "is not valid YAML: \(error)"))
         }
         for (index, node) in documents.enumerated() {
             add(node: node, file: file, document: index + 1)

@@ -244,6 +244,9 @@ public final class PublisherSession: @unchecked Sendable {
             original.payload = Array(packet.payload.dropFirst(2))
             if videoReorder.insert(original, now: now) == .recovered {
                 statistics.rtxRecovered += 1
+                // The repaired packet counts as received in our receiver reports (RFC 4588 §8.3).
+                videoReceiveStatistics.record(sequenceNumber: original.sequenceNumber, rtpTimestamp: original.timestamp,
+                                              arrival: now, clockRate: 90000)
             }
             return drainVideo(now: now)
         }
