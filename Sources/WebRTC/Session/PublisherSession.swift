@@ -341,7 +341,9 @@ public final class PublisherSession: @unchecked Sendable {
         var feedback: [[UInt8]] = []
         if let videoSsrc {
             let nacks = videoReorder.nacksDue(now: now)
-            if !nacks.isEmpty {
+            // Generic NACK only when negotiated (RFC 4585 §4.2): webrtcbin offers "nack pli" alone and would
+            // ignore it; lost packets then surface as corrupt frames and a PLI.
+            if !nacks.isEmpty && negotiated.video.feedback.contains("nack") {
                 statistics.nacksSent += nacks.count
                 feedback.append(GenericNack(senderSsrc: localSsrc, mediaSsrc: videoSsrc, lostSequenceNumbers: nacks).serialized())
             }

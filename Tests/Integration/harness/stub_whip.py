@@ -4,8 +4,8 @@ Two modes:
 - `reject` (default): records each offer in --record-dir and answers 500 — enough to check that a publisher
   produces an offer with H.264 and Opus, and that a cross-origin page gets through the CORS preflight.
 - `aiortc`: answers with aiortc and counts the decoded frames it receives (printed once a second) — a check of
-  the publisher's whole media path. aiortc answers `a=setup:active`; with --passive the answer is rewritten to
-  `passive` (and aiortc made the DTLS server), as GStreamer's webrtcbin needs (shared/PEERS.md).
+  the publisher's whole media path. aiortc answers `a=setup:active`; with --passive aiortc is made the DTLS
+  server before it answers, so the answer says `passive`, as GStreamer's webrtcbin needs (shared/PEERS.md).
 
 Run: python3 -m harness.stub_whip --port 18999 [--mode aiortc --ice-address 127.0.0.1]
 """

@@ -20,6 +20,7 @@ import time
 import urllib.parse
 
 import aioice.ice
+import av
 import requests
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
@@ -77,8 +78,18 @@ async def log_sender_stats(pc: RTCPeerConnection) -> None:
                     f"bytesSent={item.bytesSent}")
 
 
+def check_clip_length(clip: str, duration: float) -> None:
+    """MediaPlayer stops at the clip's end (and a loop restarts timestamps, so it sends unpaced): the clip must
+    outlast the publish, with room for connecting."""
+    with av.open(clip) as container:
+        seconds = (container.duration or 0) / av.time_base
+    if seconds < duration + 3:
+        raise WhipError(1, f"clip {clip} lasts {seconds:.1f} s, too short to publish {duration:.1f} s")
+
+
 async def publish(args: argparse.Namespace) -> None:
     restrict_ice_to(args.ice_address)
+    check_clip_length(args.clip, args.duration)
     player = MediaPlayer(args.clip, decode=False)
     if player.video is None or player.audio is None:
         raise WhipError(1, f"clip {args.clip} must hold H.264 video and Opus audio for passthrough")

@@ -85,8 +85,8 @@ def console_lines(chromium_log: pathlib.Path, limit: int = 40) -> list:
     if not chromium_log.exists():
         return []
     lines = chromium_log.read_text(errors="replace").splitlines()
-    wanted = [l for l in lines if ("CONSOLE" in l or "CORS" in l or "ERROR" in l or "webrtc" in l.lower())
-              and "dbus" not in l and "zygote" not in l]
+    wanted = [l for l in lines if ("CONSOLE" in l or "CORS" in l or "ERROR" in l or "FATAL" in l or "webrtc" in l.lower())
+              and "dbus" not in l and "zygote" not in l and "cpufreq" not in l]
     return wanted[-limit:]
 
 
@@ -118,8 +118,9 @@ def publish(args: argparse.Namespace, work_dir: pathlib.Path) -> str:
     log(f"page {page_url}")
 
     chromium_log = work_dir / "chromium.log"
-    tmp = work_dir / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
+    # Chromium leaves /tmp/org.chromium.* behind, so it gets its own TMPDIR; a short one, because its
+    # SingletonSocket lives there and a UNIX socket path is limited to 108 bytes (a pytest tmp_path is too long).
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mpc-", dir="/tmp"))
     command = [
         CHROMIUM, "--headless=new", "--no-sandbox",
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream=fps=30",
@@ -132,7 +133,6 @@ def publish(args: argparse.Namespace, work_dir: pathlib.Path) -> str:
         *args.chromium_arg,
         page_url,
     ]
-    # Chromium leaves /tmp/org.chromium.* behind: keep them in the work dir.
     env = {**os.environ, "TMPDIR": str(tmp)}
     with open(chromium_log, "wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=env,
@@ -162,6 +162,7 @@ def publish(args: argparse.Namespace, work_dir: pathlib.Path) -> str:
         stop(process)
         server.shutdown()
         server.server_close()
+        shutil.rmtree(tmp, ignore_errors=True)
     if result.get("ok"):
         return ""
     for line in console_lines(chromium_log):
@@ -178,7 +179,7 @@ def main() -> int:
                         help="seconds allowed, beyond --duration, for launch, connect and DELETE")
     parser.add_argument("--page-host", default="127.0.0.1")
     parser.add_argument("--page-port", type=int, default=0, help="default: a free port")
-    parser.add_argument("--work-dir", help="Chromium profile, TMPDIR and log (default: a temporary folder)")
+    parser.add_argument("--work-dir", help="Chromium profile and log (default: a temporary folder)")
     parser.add_argument("--offer-file", help="write the page's SDP offer here")
     parser.add_argument("--chromium-arg", action="append", default=[], help="extra Chromium flag")
     args = parser.parse_args()
