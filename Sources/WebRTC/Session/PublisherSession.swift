@@ -86,6 +86,9 @@ public final class PublisherSession: @unchecked Sendable {
     public private(set) var statistics = IngestStatistics()
     /// The address media comes from: the last one that sent a valid check (the nominated one when nominated).
     public private(set) var remoteAddress: TransportAddress?
+    /// The last sign that the publisher still wants this session: a valid ICE check or an authenticated
+    /// SRTP/SRTCP packet. RFC 7675 counts only checks, but libnice (GStreamer) stops sending them once
+    /// connected; a packet that passes SRTP authentication proves the same (the peer holds the DTLS keys).
     public private(set) var lastConsent: ContinuousClock.Instant
 
     private let created: ContinuousClock.Instant
@@ -198,6 +201,7 @@ public final class PublisherSession: @unchecked Sendable {
                 statistics.srtpAuthFailures += 1
                 return SessionOutput()
             }
+            lastConsent = now
             return handleRtcp(plain, now: now)
         }
         let plain: [UInt8]
@@ -210,6 +214,7 @@ public final class PublisherSession: @unchecked Sendable {
             // Replays (duplicated datagrams) and malformed packets are dropped without alarm.
             return SessionOutput()
         }
+        lastConsent = now
         guard let packet = try? RtpPacket(parsing: plain) else { return SessionOutput() }
         statistics.packetsReceived += 1
         statistics.bytesReceived += datagram.count
@@ -330,7 +335,7 @@ public final class PublisherSession: @unchecked Sendable {
         var output = SessionOutput()
         guard !isClosed else { return output }
         if now - lastConsent > configuration.consentTimeout {
-            return close(reason: state == .waitingForIce ? "no ICE connectivity check arrived" : "ICE consent expired")
+            return close(reason: state == .waitingForIce ? "no ICE connectivity check arrived" : "publisher silent for 30 s (ICE consent expired)")
         }
         if state != .connected {
             if let wait = dtls.timeUntilRetransmit(), wait <= .zero {
