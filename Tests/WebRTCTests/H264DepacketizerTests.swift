@@ -181,7 +181,7 @@ import Testing
     }
 
     @Test mutating func randomPayloadsNeverCrash() {
-        var rng = RtpFuzzRandom(seed: 3)
+        var rng = SeededRandom(seed: 3)
         var depacketizer = H264Depacketizer()
         for i in 0..<50_000 {
             let length = Int(rng.next() % 24)

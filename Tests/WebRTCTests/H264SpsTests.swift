@@ -3,17 +3,6 @@ import Testing
 @testable import WebRTC
 
 @Suite struct H264SpsTests {
-    static func hex(_ string: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = string.startIndex
-        while index < string.endIndex {
-            let next = string.index(index, offsetBy: 2)
-            bytes.append(UInt8(string[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
-    }
-
     @Test func gstreamerConstrainedBaseline720p() throws {
         let nal = [UInt8](Data(base64Encoded: "Z0LAH9oBQBbsBagICAoAAAMAAgAAAwB5HjBlQA==")!)
         let sps = try H264Sps(parsing: nal)
@@ -36,7 +25,7 @@ import Testing
         ("6764001facd940d87bcde022000003000200000300783e2c5b2c", 100, 31, 854, 480),
     ])
     func ffmpegLibx264(hex: String, profile: Int, level: Int, width: Int, height: Int) throws {
-        let sps = try H264Sps(parsing: Self.hex(hex))
+        let sps = try H264Sps(parsing: hexBytes(hex))
         #expect(Int(sps.profileIdc) == profile)
         #expect(Int(sps.levelIdc) == level)
         #expect(sps.width == width)
@@ -134,7 +123,7 @@ import Testing
     }
 
     @Test func truncatedSpsThrows() {
-        let nal = Self.hex("67640028acd940780227e5c044000003000400000300f03c60c658")
+        let nal = hexBytes("67640028acd940780227e5c044000003000400000300f03c60c658")
         // The cropping fields end within the first 9 bytes; any shorter prefix cannot hold them.
         for length in 1..<9 {
             #expect(throws: H264SpsParseError.truncated) { try H264Sps(parsing: nal.prefix(length)) }
@@ -142,7 +131,7 @@ import Testing
     }
 
     @Test func garbageNeverCrashes() {
-        var rng = RtpFuzzRandom(seed: 11)
+        var rng = SeededRandom(seed: 11)
         for _ in 0..<20_000 {
             let length = Int(rng.next() % 40)
             var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -1,41 +1,23 @@
 import Testing
 @testable import WebRTC
 
-/// Bytes from a hex string; spaces and line breaks are ignored.
-private func rtcpHex(_ text: String) -> [UInt8] {
-    let digits = text.filter { !$0.isWhitespace }.map { $0 }
-    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
-}
-
-/// SplitMix64, so the fuzz test sees the same inputs on every run.
-private struct RtcpFuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-private let chromeSenderReport = rtcpHex("""
+private let chromeSenderReport = hexBytes("""
     81 c8 00 0c  12 34 56 78
     e9 4a 3b 2c 80 00 00 00  00 01 5f 90  00 00 01 2c  00 04 93 e0
     9a bc de f0  19 ff ff fe  00 01 00 05  00 00 00 2a  3b 2c 80 00  00 01 80 00
     """)
 
-private let sourceDescription = rtcpHex("""
+private let sourceDescription = hexBytes("""
     81 ca 00 06  12 34 56 78
     01 10 61 62 63 64 65 66 67 68 69 6a 6b 6c 6d 6e 6f 70  00 00
     """)
 
-private let receiverReport = rtcpHex("""
+private let receiverReport = hexBytes("""
     81 c9 00 07  00 00 00 01
     12 34 56 78  00 00 00 00  00 00 27 10  00 00 00 05  00 00 00 00  00 00 00 00
     """)
 
-private let rembFor4500Kbps = rtcpHex("""
+private let rembFor4500Kbps = hexBytes("""
     8f ce 00 05  00 00 00 01  00 00 00 00  52 45 4d 42  01 16 25 51  12 34 56 78
     """)
 
@@ -69,7 +51,7 @@ private let rembFor4500Kbps = rtcpHex("""
     }
 
     @Test func feedbackMessages() throws {
-        let compound = rtcpHex("""
+        let compound = hexBytes("""
             81 cd 00 03  00 00 00 01  00 00 00 02  00 64 80 01
             81 ce 00 02  00 00 00 01  00 00 00 02
             84 ce 00 06  00 00 00 01  00 00 00 00  00 00 00 02 07 00 00 00  00 00 00 03 08 00 00 00
@@ -93,7 +75,7 @@ private let rembFor4500Kbps = rtcpHex("""
 
     @Test func paddedPacketIsAccepted() throws {
         // RFC 3550 §6.4.1: P set, 4 padding octets, the last one counting them.
-        let padded = rtcpHex("a0 c9 00 02  00 00 00 07  00 00 00 04")
+        let padded = hexBytes("a0 c9 00 02  00 00 00 07  00 00 00 04")
         #expect(try Rtcp.parseCompound(padded) == [.receiverReport(ReceiverReport(senderSsrc: 7, reportBlocks: []))])
     }
 
@@ -126,38 +108,38 @@ private let rembFor4500Kbps = rtcpHex("""
     @Test func rejectsBrokenHeaders() {
         #expect(throws: RtcpParseError.truncatedHeader(offset: 0)) { try Rtcp.parseCompound([UInt8]()) }
         #expect(throws: RtcpParseError.unsupportedVersion(1, offset: 0)) {
-            try Rtcp.parseCompound(rtcpHex("41 c9 00 01  00 00 00 07"))
+            try Rtcp.parseCompound(hexBytes("41 c9 00 01  00 00 00 07"))
         }
         #expect(throws: RtcpParseError.lengthPastEnd(offset: 0, declaredBytes: 12, availableBytes: 8)) {
-            try Rtcp.parseCompound(rtcpHex("81 c9 00 02  00 00 00 07"))
+            try Rtcp.parseCompound(hexBytes("81 c9 00 02  00 00 00 07"))
         }
         #expect(throws: RtcpParseError.truncatedHeader(offset: 8)) {
-            try Rtcp.parseCompound(rtcpHex("80 c9 00 01  00 00 00 07  80 c9 00"))
+            try Rtcp.parseCompound(hexBytes("80 c9 00 01  00 00 00 07  80 c9 00"))
         }
         #expect(throws: RtcpParseError.invalidPadding(offset: 0, paddingBytes: 0)) {
-            try Rtcp.parseCompound(rtcpHex("a0 c9 00 01  00 00 00 00"))
+            try Rtcp.parseCompound(hexBytes("a0 c9 00 01  00 00 00 00"))
         }
         #expect(throws: RtcpParseError.invalidPadding(offset: 0, paddingBytes: 9)) {
-            try Rtcp.parseCompound(rtcpHex("a0 c9 00 01  00 00 00 09"))
+            try Rtcp.parseCompound(hexBytes("a0 c9 00 01  00 00 00 09"))
         }
     }
 
     @Test func rejectsBodiesShorterThanAnnounced() {
         // RR announcing one report block but carrying none.
         #expect(throws: RtcpParseError.malformedPacket(packetType: 201, format: 1, offset: 8)) {
-            try Rtcp.parseCompound(rtcpHex("81 c9 00 01  00 00 00 07"))
+            try Rtcp.parseCompound(hexBytes("81 c9 00 01  00 00 00 07"))
         }
         // Zero length: a header-only RR has no room for its SSRC.
         #expect(throws: RtcpParseError.malformedPacket(packetType: 201, format: 0, offset: 4)) {
-            try Rtcp.parseCompound(rtcpHex("80 c9 00 00"))
+            try Rtcp.parseCompound(hexBytes("80 c9 00 00"))
         }
         // FIR without an FCI entry (RFC 5104 §4.3.1.2 requires one).
         #expect(throws: RtcpParseError.self) {
-            try Rtcp.parseCompound(rtcpHex("84 ce 00 02  00 00 00 01  00 00 00 00"))
+            try Rtcp.parseCompound(hexBytes("84 ce 00 02  00 00 00 01  00 00 00 00"))
         }
         // REMB announcing two SSRCs but carrying one.
         #expect(throws: RtcpParseError.self) {
-            try Rtcp.parseCompound(rtcpHex("""
+            try Rtcp.parseCompound(hexBytes("""
                 8f ce 00 05  00 00 00 01  00 00 00 00  52 45 4d 42  02 16 25 51  12 34 56 78
                 """))
         }
@@ -165,7 +147,7 @@ private let rembFor4500Kbps = rtcpHex("""
 
     /// Random bytes, and valid packets with random damage, must only ever throw or parse.
     @Test func fuzzedInputNeverCrashes() {
-        var generator = RtcpFuzzGenerator(state: 0x5EED)
+        var generator = SeededRandom(seed: 0x5EED)
         var feedback = TransportWideFeedbackRecorder(senderSsrc: 1, mediaSsrc: 2)
         let start = ContinuousClock.now
         for sequence in UInt16(0)..<40 where sequence % 3 != 1 {
@@ -206,7 +188,7 @@ private let rembFor4500Kbps = rtcpHex("""
     @Test func packsPacketIdAndBitmask() throws {
         let nack = GenericNack(senderSsrc: 1, mediaSsrc: 2, lostSequenceNumbers: [200, 117, 101, 100, 116, 101])
         // 100 covers 101 (bit 0) and 116 (bit 15); 117 is 17 past 100 and starts a new entry (RFC 4585 §6.2.1).
-        #expect(nack.serialized() == rtcpHex("""
+        #expect(nack.serialized() == hexBytes("""
             81 cd 00 05  00 00 00 01  00 00 00 02  00 64 80 01  00 75 00 00  00 c8 00 00
             """))
         let parsed = try Rtcp.parseCompound(nack.serialized())
@@ -217,7 +199,7 @@ private let rembFor4500Kbps = rtcpHex("""
     @Test func packsAcrossTheWrap() throws {
         let nack = GenericNack(senderSsrc: 1, mediaSsrc: 2, lostSequenceNumbers: [0, 5, 65534, 65535])
         // One entry: PID 65534, then 65535 (bit 0), 0 (bit 1), 5 (bit 6).
-        #expect(nack.serialized() == rtcpHex("81 cd 00 03  00 00 00 01  00 00 00 02  ff fe 00 43"))
+        #expect(nack.serialized() == hexBytes("81 cd 00 03  00 00 00 01  00 00 00 02  ff fe 00 43"))
         guard case .genericNack(let parsed) = try Rtcp.parseCompound(nack.serialized()).first else {
             Issue.record("not a NACK")
             return
@@ -226,7 +208,7 @@ private let rembFor4500Kbps = rtcpHex("""
     }
 
     @Test func roundTripsRandomLossPatterns() throws {
-        var generator = RtcpFuzzGenerator(state: 42)
+        var generator = SeededRandom(seed: 42)
         for _ in 0..<200 {
             let start = UInt16.random(in: 0...UInt16.max, using: &generator)
             let lost = (0..<Int.random(in: 1...120, using: &generator)).map { _ in
@@ -246,7 +228,7 @@ private let rembFor4500Kbps = rtcpHex("""
 @Suite struct FeedbackSerializationTests {
     @Test func pictureLossIndicationLayout() {
         let pli = PictureLossIndication(senderSsrc: 0x0102_0304, mediaSsrc: 0x0506_0708)
-        #expect(pli.serialized() == rtcpHex("81 ce 00 02  01 02 03 04  05 06 07 08"))
+        #expect(pli.serialized() == hexBytes("81 ce 00 02  01 02 03 04  05 06 07 08"))
     }
 
     @Test(arguments: [UInt64(4_500_000), 30_000, 123_456_789, 262_143, 262_144, 1, 0, 10_000_000_000_000])
@@ -267,7 +249,7 @@ private let rembFor4500Kbps = rtcpHex("""
     }
 
     @Test func rembBitrateBeyond64BitsSaturates() throws {
-        let packet = rtcpHex("8f ce 00 04  00 00 00 01  00 00 00 00  52 45 4d 42  00 ff ff ff")
+        let packet = hexBytes("8f ce 00 04  00 00 00 01  00 00 00 00  52 45 4d 42  00 ff ff ff")
         guard case .remb(let decoded) = try Rtcp.parseCompound(packet).first else {
             Issue.record("not a REMB")
             return

@@ -162,7 +162,7 @@ import Testing
         for length in 0..<bytes.count {
             _ = try? RtpPacket(parsing: bytes.prefix(length))
         }
-        var rng = RtpFuzzRandom(seed: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<20_000 {
             let length = Int(rng.next() % 64)
             var random = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -227,15 +227,3 @@ import Testing
     }
 }
 
-/// Deterministic PRNG so fuzz-style tests are reproducible.
-struct RtpFuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

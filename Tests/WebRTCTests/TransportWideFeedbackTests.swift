@@ -1,22 +1,6 @@
 import Testing
 @testable import WebRTC
 
-private func rtcpHex(_ text: String) -> [UInt8] {
-    let digits = text.filter { !$0.isWhitespace }.map { $0 }
-    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
-}
-
-private struct RtcpFuzzGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The 16-bit chunk at `index` of a serialized feedback packet (chunks start after the 20-byte fixed part).
 private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
     UInt16(packet[20 + 2 * index]) << 8 | UInt16(packet[21 + 2 * index])
@@ -34,7 +18,7 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
         let packets = recorder.makeFeedback()
         // Deltas in 250 µs ticks: 100 → 0, 101 → 4, 102 → 280 - 4 = 276 (large), 103 → 6 - 280 = -274 (large).
         // One two-bit status vector chunk (§3.1.4): 1 1 | 01 01 10 10 00 00 00 = 0xD680.
-        #expect(packets == [rtcpHex("""
+        #expect(packets == [hexBytes("""
             8f cd 00 06  01 02 03 04  05 06 07 08  00 64 00 04  00 00 00 00
             d6 80  00 04 01 14 fe ee
             """)])
@@ -45,7 +29,7 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
         var recorder = TransportWideFeedbackRecorder(senderSsrc: 0x0102_0304, mediaSsrc: 0x0506_0708)
         recorder.record(transportSequenceNumber: 100, arrival: start)
         // Run length chunk of one "received, small delta" (0x2001), delta 0, then one padding octet with P set.
-        #expect(recorder.makeFeedback() == [rtcpHex("""
+        #expect(recorder.makeFeedback() == [hexBytes("""
             af cd 00 05  01 02 03 04  05 06 07 08  00 64 00 01  00 00 00 00  20 01 00 01
             """)])
     }
@@ -120,23 +104,23 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
     @Test func parserRejectsReservedSymbolAndMissingDeltas() {
         // Run length chunk with symbol 11.
         #expect(throws: RtcpParseError.self) {
-            try TransportWideFeedback.parse(rtcpHex("""
+            try TransportWideFeedback.parse(hexBytes("""
                 8f cd 00 05  00 00 00 01  00 00 00 02  00 00 00 01  00 00 00 00  60 01 00 00
                 """))
         }
         // Two received packets announced, one delta present.
         #expect(throws: RtcpParseError.self) {
-            try TransportWideFeedback.parse(rtcpHex("""
+            try TransportWideFeedback.parse(hexBytes("""
                 af cd 00 05  00 00 00 01  00 00 00 02  00 00 00 02  00 00 00 00  20 02 05 01
                 """))
         }
         // Zero status count.
         #expect(throws: RtcpParseError.self) {
-            try TransportWideFeedback.parse(rtcpHex("8f cd 00 04  00 00 00 01  00 00 00 02  00 00 00 00  00 00 00 00"))
+            try TransportWideFeedback.parse(hexBytes("8f cd 00 04  00 00 00 01  00 00 00 02  00 00 00 00  00 00 00 00"))
         }
         // Not a transport-cc packet.
         #expect(throws: RtcpParseError.self) {
-            try TransportWideFeedback.parse(rtcpHex("81 cd 00 03  00 00 00 01  00 00 00 02  00 64 80 01"))
+            try TransportWideFeedback.parse(hexBytes("81 cd 00 03  00 00 00 01  00 00 00 02  00 64 80 01"))
         }
     }
 }
@@ -171,7 +155,7 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
     }
 
     @Test func lossReorderAndWrapAround() throws {
-        var generator = RtcpFuzzGenerator(state: 7)
+        var generator = SeededRandom(seed: 7)
         var recorder = TransportWideFeedbackRecorder(senderSsrc: 1, mediaSsrc: 2)
         // 1500 packets from 65000 on, so the sequence number wraps; 10 % lost, neighbours swapped now and then.
         var order = (0..<1500).filter { _ in Int.random(in: 0..<10, using: &generator) != 0 }
@@ -258,7 +242,7 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
     }
 
     @Test func longReportsSplitBelow1200Bytes() throws {
-        var generator = RtcpFuzzGenerator(state: 99)
+        var generator = SeededRandom(seed: 99)
         var recorder = TransportWideFeedbackRecorder(senderSsrc: 1, mediaSsrc: 2)
         var expected: [UInt16: Int64] = [:]
         var elapsed = Duration.zero
@@ -297,7 +281,7 @@ private func chunk(_ packet: [UInt8], _ index: Int) -> UInt16 {
 
     /// Arbitrary sequence numbers and arrival times, even going backwards, still give valid, decodable packets.
     @Test func arbitraryInputGivesValidPackets() throws {
-        var generator = RtcpFuzzGenerator(state: 2024)
+        var generator = SeededRandom(seed: 2024)
         var recorder = TransportWideFeedbackRecorder(senderSsrc: 1, mediaSsrc: 2)
         var sequence: UInt16 = 0
         for round in 0..<3000 {
