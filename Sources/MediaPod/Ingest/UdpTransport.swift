@@ -24,6 +24,7 @@ final class UdpTransport: Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // Bursts of keyframe packets from several publishers must not overflow the kernel queue.
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.maxMessagesPerRead, value: 32)
             .channelInitializer { channel in
                 channel.pipeline.addHandler(DatagramHandler(transport: self))
             }
