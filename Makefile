@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: deps build test unit-test integration-test clean
+.PHONY: deps build test unit-test integration-test bench clean
 
 deps:
 	bash hack/install-deps.sh
@@ -21,6 +21,12 @@ test: deps
 	$(SWIFT) build --product media-pod
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest Tests/Integration
+
+# Release build of the benchmark only (it needs WebRTC and MediaCrypto, not the pod); BENCH_ARGS are passed on,
+# e.g. `make bench BENCH_ARGS="--seconds 60"`. Writes bench/results/latest.json.
+bench: deps
+	$(SWIFT) build -c release --product ingest-bench
+	$(SWIFT) run -c release --skip-build ingest-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build

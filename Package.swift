@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "media-pod", targets: ["MediaPodMain"]),
+        .executable(name: "ingest-bench", targets: ["IngestBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -47,6 +48,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "MediaPodMain", dependencies: ["MediaPod"]),
+        // `make bench`: the ingest path beside its libsrtp and ffmpeg baselines (DESIGN.md §9).
+        .executableTarget(name: "IngestBench", dependencies: ["WebRTC", "MediaCrypto"], path: "bench/IngestBench"),
 
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
         .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),

@@ -39,6 +39,8 @@ public struct SessionOutput: Sendable {
     }
 }
 
+public enum MediaKind: Sendable { case video, audio }
+
 public enum SessionEvent: Sendable {
     /// ICE and DTLS are up; media can flow.
     case connected
@@ -46,7 +48,7 @@ public enum SessionEvent: Sendable {
     case videoAccessUnit(H264AccessUnit)
     case audioPacket(payload: [UInt8], rtpTimestamp: UInt32, sequenceNumber: UInt16)
     /// RFC 3550 §6.4.1: maps an SSRC's RTP clock to wall-clock time (the egress aligns audio and video with it).
-    case senderReport(SenderReport)
+    case senderReport(SenderReport, MediaKind)
 }
 
 /// One WHIP publisher, sans IO: the UDP loop feeds it datagrams and timer ticks with the current time and
@@ -197,8 +199,13 @@ public final class PublisherSession: @unchecked Sendable {
     public func handleSrtp(_ datagram: [UInt8], now: ContinuousClock.Instant) -> SessionOutput {
         guard state == .connected, let inboundSrtp else { return SessionOutput() }
         if RtpPacket.isRtcp(datagram) {
-            guard let plain = try? inboundSrtp.unprotectRtcp(datagram) else {
+            let plain: [UInt8]
+            do {
+                plain = try inboundSrtp.unprotectRtcp(datagram)
+            } catch .authenticationFailed {
                 statistics.srtpAuthFailures += 1
+                return SessionOutput()
+            } catch {
                 return SessionOutput()
             }
             lastConsent = now
@@ -314,10 +321,11 @@ public final class PublisherSession: @unchecked Sendable {
             case .senderReport(let report):
                 if report.ssrc == videoSsrc {
                     videoReceiveStatistics.recordSenderReport(ntpTimestamp: report.ntpTimestamp, at: now)
+                    output.events.append(.senderReport(report, .video))
                 } else if report.ssrc == audioSsrc {
                     audioReceiveStatistics.recordSenderReport(ntpTimestamp: report.ntpTimestamp, at: now)
+                    output.events.append(.senderReport(report, .audio))
                 }
-                output.events.append(.senderReport(report))
             case .goodbye(let ssrcs) where ssrcs.contains(where: { $0 == videoSsrc }):
                 output.append(close(reason: "publisher sent RTCP BYE"))
             default:
@@ -338,6 +346,10 @@ public final class PublisherSession: @unchecked Sendable {
             return close(reason: state == .waitingForIce ? "no ICE connectivity check arrived" : "publisher silent for 30 s (ICE consent expired)")
         }
         if state != .connected {
+            // Checks alone do not make a session: DTLS must finish within the connect timeout.
+            if now - created > configuration.connectTimeout {
+                return close(reason: "DTLS handshake did not complete within \(configuration.connectTimeout)")
+            }
             if let wait = dtls.timeUntilRetransmit(), wait <= .zero {
                 output.send(dtls.handleRetransmitTimer(), to: remoteAddress)
             }
@@ -422,21 +434,24 @@ public final class PublisherSession: @unchecked Sendable {
 struct SlidingWindow {
     private var samples: [(at: ContinuousClock.Instant, amount: Int)] = []
     private var head = 0
+    /// Sum of `samples[head...]`, kept up to date so a rate costs nothing per tick.
+    private var total = 0
     static let span: Duration = .seconds(2)
 
     mutating func add(_ amount: Int, at now: ContinuousClock.Instant) {
         samples.append((now, amount))
+        total += amount
         prune(now: now)
     }
 
     mutating func ratePerSecond(now: ContinuousClock.Instant) -> Double {
         prune(now: now)
-        let total = samples[head...].reduce(0) { $0 + $1.amount }
         return Double(total) / 2.0
     }
 
     private mutating func prune(now: ContinuousClock.Instant) {
         while head < samples.count, now - samples[head].at > Self.span {
+            total -= samples[head].amount
             head += 1
         }
         if head > 1024 {
