@@ -21,9 +21,15 @@ let package = Package(
         // C libraries, each wrapped once (see docs/ARCHITECTURE.md).
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // libavformat's pkg-config --libs gives only -lavformat: the module map links avcodec and avutil too.
+        .systemLibrary(name: "CAV", pkgConfig: "libavformat", providers: [.apt(["libavformat-dev", "libavcodec-dev"])]),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
 
         // OpenSSL (DTLS, HMAC, certificates) and libsrtp2. Never imports swift-nio-ssl (../shared/SWIFT-C.md pitfall 1).
         .target(name: "MediaCrypto", dependencies: ["CSRTP", "COpenSSL"]),
+
+        // FFmpeg (AAC encoder, FLV/RTMP muxer) and libopus (decoder), plus AVC configuration helpers, for the RTMP egress.
+        .target(name: "MediaCodecs", dependencies: ["CAV", "COpus"]),
 
         // Sans-IO WebRTC protocol logic: STUN/ICE-lite, SDP, RTP/RTCP, H.264, the publisher session state machine.
         .target(name: "WebRTC", dependencies: ["MediaCrypto"]),
@@ -35,7 +41,7 @@ let package = Package(
         .target(
             name: "MediaPod",
             dependencies: [
-                "WebRTC", "BroadcastAPI",
+                "WebRTC", "BroadcastAPI", "MediaCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -54,6 +60,7 @@ let package = Package(
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
         .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MediaPodTests", dependencies: ["MediaPod"]),
+        .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
     ],
     swiftLanguageModes: [.v6]
 )

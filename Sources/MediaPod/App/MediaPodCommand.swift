@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MediaCodecs
 import MediaCrypto
 import NIOCore
 import NIOPosix
@@ -85,13 +86,15 @@ public struct MediaPodCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "media-pod")
+        // FFmpeg's own log lines can echo an RTMP URL, stream key included; our errors carry redacted URLs instead.
+        FFmpegLog.setLevel(.quiet)
 
         guard let manifests else {
             throw ValidationError("cluster mode (without --manifests) arrives with the Kubernetes agent; use --manifests DIR for now")
         }
 
         let metrics = MediaPodMetrics(capacity: capacity)
-        let engine = MediaEngine(certificate: try DtlsCertificate(commonName: podName), candidate: candidate, metrics: metrics)
+        let engine = MediaEngine(certificate: try DtlsCertificate(commonName: podName), candidate: candidate, logger: logger)
         let loaded = try StaticManifests.load(directory: manifests)
         for problem in loaded.problems {
             logger.error("manifest skipped", metadata: ["problem": "\(problem)"])
@@ -143,7 +146,13 @@ struct MediaPodServer: Service {
         try? await gracefulShutdown()
         logger.info("shutting down")
         health.draining.store(true, ordering: .relaxed)
-        transport.send(engine.setBroadcasts([], now: .now))
+        let (output, closing) = engine.shutdown()
+        transport.send(output)
+        // Let each destination end its RTMP stream cleanly (FLV trailer) before the process goes.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while closing.contains(where: { !$0.isFinished }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         try? await channel.close()
         await transport.close()
     }

@@ -19,6 +19,8 @@ final class MediaPodMetrics: Sendable {
     private let streamingMethods: [String: Gauge]
     private let droppedDatagrams: [UdpDemultiplexer.DropReason: Counter]
     private let srtpAuthFailures: Counter
+    private let destinationReconnects: Counter
+    private let egressBytes = Mutex<[String: Counter]>([:])
     /// Last totals pushed into counters whose source of truth is a running total elsewhere.
     private let reported = Mutex(ReportedTotals())
 
@@ -26,6 +28,9 @@ final class MediaPodMetrics: Sendable {
         var dropped: [UdpDemultiplexer.DropReason: Int] = [:]
         var packetsLost = 0
         var srtpAuthFailures = 0
+        /// "namespace/name/destination" → counters as last seen.
+        var egressBytes: [String: Int64] = [:]
+        var reconnects: [String: Int] = [:]
     }
 
     init(capacity podCapacity: Int) {
@@ -36,6 +41,7 @@ final class MediaPodMetrics: Sendable {
         draining = Gauge(label: "media_pod_draining", factory: factory)
         ingestPacketsLost = Counter(label: "media_pod_ingest_packets_lost_total", factory: factory)
         srtpAuthFailures = Counter(label: "media_pod_srtp_auth_failures_total", factory: factory)
+        destinationReconnects = Counter(label: "media_pod_destination_reconnects_total", factory: factory)
         streamingMethods = Dictionary(uniqueKeysWithValues: ["rtmp", "relay"].map { method in
             (method, Gauge(label: "media_server_streaming_method", dimensions: [("method", method)], factory: factory))
         })
@@ -51,6 +57,7 @@ final class MediaPodMetrics: Sendable {
         for counter in droppedDatagrams.values { counter.increment(by: 0) }
         ingestPacketsLost.increment(by: 0)
         srtpAuthFailures.increment(by: 0)
+        destinationReconnects.increment(by: 0)
     }
 
     /// Brings gauges and counters up to date with the engine; called right before each scrape.
@@ -73,6 +80,27 @@ final class MediaPodMetrics: Sendable {
             last.packetsLost = max(last.packetsLost, packetsLost)
             if authFailures > last.srtpAuthFailures { srtpAuthFailures.increment(by: authFailures - last.srtpAuthFailures) }
             last.srtpAuthFailures = max(last.srtpAuthFailures, authFailures)
+            for broadcast in broadcasts {
+                for destination in broadcast.destinations {
+                    // The label is the destination's name from the spec, never its URL (which holds the key).
+                    let id = "\(broadcast.namespace)/\(broadcast.name)/\(destination.name)"
+                    let sent = destination.bytesSent - last.egressBytes[id, default: 0]
+                    if sent > 0 { egressCounter(destination.name).increment(by: Int(sent)) }
+                    last.egressBytes[id] = max(destination.bytesSent, last.egressBytes[id, default: 0])
+                    let reconnects = destination.reconnects - last.reconnects[id, default: 0]
+                    if reconnects > 0 { destinationReconnects.increment(by: reconnects) }
+                    last.reconnects[id] = max(destination.reconnects, last.reconnects[id, default: 0])
+                }
+            }
+        }
+    }
+
+    private func egressCounter(_ destination: String) -> Counter {
+        egressBytes.withLock { counters in
+            if let counter = counters[destination] { return counter }
+            let counter = Counter(label: "media_pod_egress_bytes_total", dimensions: [("destination", destination)], factory: factory)
+            counters[destination] = counter
+            return counter
         }
     }
 

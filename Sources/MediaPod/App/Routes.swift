@@ -209,7 +209,14 @@ struct BroadcastsReport: Encodable {
         var srtpAuthFailures: Int
     }
 
-    struct Destination: Encodable {}
+    struct Destination: Encodable {
+        var name: String
+        var state: String
+        var bitrateKbps: Int
+        var bytesSent: Int64
+        var reconnects: Int
+        var lastError: String
+    }
 
     var broadcasts: [Entry]
 
@@ -226,7 +233,11 @@ struct BroadcastsReport: Encodable {
                     videoFrames: stats.videoFrames, corruptFrames: stats.corruptFrames, keyframes: stats.keyframes,
                     keyframeRequests: stats.keyframeRequests, width: stats.width, height: stats.height,
                     fps: (stats.fps * 10).rounded() / 10, audioFrames: stats.audioFrames,
-                    bitrateKbps: stats.bitrateKbps, srtpAuthFailures: stats.srtpAuthFailures))
+                    bitrateKbps: stats.bitrateKbps, srtpAuthFailures: stats.srtpAuthFailures),
+                destinations: snapshot.destinations.map {
+                    Destination(name: $0.name, state: $0.state.rawValue, bitrateKbps: $0.bitrateKbps, bytesSent: $0.bytesSent,
+                                reconnects: $0.reconnects, lastError: $0.lastError)
+                })
         }
     }
 }

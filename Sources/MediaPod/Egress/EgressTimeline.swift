@@ -49,14 +49,22 @@ struct EgressTimeline {
         }
     }
 
-    /// The FLV time of a frame in milliseconds, or nil while the timeline still waits for synchronisation
-    /// (the caller keeps the frame and asks again later).
-    mutating func timestampMs(_ kind: Kind, rtpTimestamp: UInt32, arrival: ContinuousClock.Instant) -> Int64? {
-        let rtp = self[kind].unwrapper.unwrap(rtpTimestamp)
+    /// Call for every frame as it arrives, before asking for its timestamp: the first arrival of each stream
+    /// anchors the fallback mapping and tells the timeline both streams exist.
+    mutating func noteArrival(_ kind: Kind, rtpTimestamp: UInt32, at arrival: ContinuousClock.Instant) {
         if self[kind].firstArrival == nil {
+            let rtp = self[kind].unwrapper.peek(rtpTimestamp)
             self[kind].firstArrival = Mapping(rtp: rtp, seconds: seconds(since: arrival))
         }
-        if origin == nil && !establishOrigin(now: arrival) { return nil }
+        if waitingSince == nil { waitingSince = arrival }
+    }
+
+    /// The FLV time of a frame in milliseconds, or nil while the timeline still waits for synchronisation
+    /// (the caller keeps the frame and asks again later). `now` decides when waiting for sender reports ends.
+    mutating func timestampMs(_ kind: Kind, rtpTimestamp: UInt32, now: ContinuousClock.Instant) -> Int64? {
+        noteArrival(kind, rtpTimestamp: rtpTimestamp, at: now)
+        if origin == nil && !establishOrigin(now: now) { return nil }
+        let rtp = self[kind].unwrapper.unwrap(rtpTimestamp)
         let mapping = (usesSenderReports ? self[kind].senderReport : self[kind].firstArrival)!
         let seconds = mapping.seconds + Double(rtp - mapping.rtp) / self[kind].clockRate
         var ms = baseMs + Int64(((seconds - origin!) * 1000).rounded())
@@ -80,7 +88,6 @@ struct EgressTimeline {
     }
 
     private mutating func establishOrigin(now: ContinuousClock.Instant) -> Bool {
-        if waitingSince == nil { waitingSince = now }
         if let videoReport = video.senderReport, let audioReport = audio.senderReport,
            let videoStart = video.firstArrival, let audioStart = audio.firstArrival {
             usesSenderReports = true

@@ -1,4 +1,5 @@
 import BroadcastAPI
+import Logging
 import MediaCrypto
 import Synchronization
 import WebRTC
@@ -9,14 +10,19 @@ final class BroadcastRuntime: @unchecked Sendable {
     let ingestToken: [UInt8]?
     /// Why the broadcast cannot run (bad spec, missing Secret); nil when it can.
     let failure: String?
+    /// Each destination with its publish URL (stream key included) or the reason it cannot run.
+    let destinations: [DestinationTarget]
     var session: PublisherSession?
+    /// The RTMP egress; nil for a broadcast that cannot run or does not use method rtmp.
+    var egress: BroadcastEgress?
     /// Counters of sessions that already ended, so the reported totals are per broadcast.
     var finishedSessionsTotals = IngestStatistics()
 
-    init(broadcast: Broadcast, ingestToken: [UInt8]?, failure: String?) {
+    init(broadcast: Broadcast, ingestToken: [UInt8]?, failure: String?, destinations: [DestinationTarget] = []) {
         self.broadcast = broadcast
         self.ingestToken = ingestToken
         self.failure = failure
+        self.destinations = destinations
     }
 
     var isPublisherConnected: Bool { session?.state == .connected }
@@ -70,12 +76,23 @@ final class MediaEngine: Sendable {
     private let state = Mutex(State())
     let certificate: DtlsCertificate
     let candidate: TransportAddress
-    let metrics: MediaPodMetrics
+    let logger: Logger
+    private let makeSink: RtmpDestination.SinkFactory
+    /// Where datagrams produced outside the UDP loop go (keyframe requests from destination threads).
+    private let outputSink = Mutex<(@Sendable (SessionOutput) -> Void)?>(nil)
 
-    init(certificate: DtlsCertificate, candidate: TransportAddress, metrics: MediaPodMetrics) {
+    init(certificate: DtlsCertificate, candidate: TransportAddress, logger: Logger,
+         makeSink: @escaping RtmpDestination.SinkFactory = { url, video, audio in
+             try FlvMuxerSink(url: url, video: video, audioSpecificConfig: audio)
+         }) {
         self.certificate = certificate
         self.candidate = candidate
-        self.metrics = metrics
+        self.logger = logger
+        self.makeSink = makeSink
+    }
+
+    func setOutputSink(_ sink: @escaping @Sendable (SessionOutput) -> Void) {
+        outputSink.withLock { $0 = sink }
     }
 
     /// Replaces the set of broadcasts this pod runs; sessions of broadcasts that disappear are closed.
@@ -84,12 +101,23 @@ final class MediaEngine: Sendable {
             var output = SessionOutput()
             let incoming = Dictionary(runtimes.map { ($0.broadcast.key, $0) }, uniquingKeysWith: { _, last in last })
             for (key, old) in state.broadcasts {
-                if let replacement = incoming[key], old.failure == nil, replacement.failure == nil {
+                if let replacement = incoming[key], old.failure == nil, replacement.failure == nil,
+                   old.broadcast.spec.egressMethod == replacement.broadcast.spec.egressMethod {
                     replacement.session = old.session
                     replacement.finishedSessionsTotals = old.finishedSessionsTotals
-                } else if let session = old.session {
-                    output.append(Self.end(session, reason: "broadcast removed", in: &state))
+                    replacement.egress = old.egress
+                } else {
+                    if let session = old.session {
+                        output.append(Self.end(session, reason: "broadcast removed", in: &state))
+                    }
+                    old.egress?.stop()
                 }
+            }
+            for runtime in incoming.values where runtime.failure == nil && runtime.broadcast.spec.egressMethod == "rtmp" {
+                if runtime.egress == nil {
+                    runtime.egress = makeEgress(for: runtime.broadcast.key)
+                }
+                runtime.egress?.configure(runtime.destinations)
             }
             state.broadcasts = incoming
             return output
@@ -159,7 +187,9 @@ final class MediaEngine: Sendable {
     func handleDatagram(_ datagram: [UInt8], from address: TransportAddress, now: ContinuousClock.Instant) -> SessionOutput {
         state.withLock { state in
             let (session, output) = state.demultiplexer.handle(datagram, from: address, now: now)
-            if let session, session.isClosed {
+            guard let session else { return output }
+            Self.forwardMedia(output, of: session, in: state, now: now)
+            if session.isClosed {
                 return Self.combine(output, Self.end(session, reason: "closed", in: &state))
             }
             return output
@@ -170,12 +200,60 @@ final class MediaEngine: Sendable {
         state.withLock { state in
             var output = SessionOutput()
             for session in Array(state.demultiplexer.sessions) {
-                output.append(session.handleTimer(now: now))
+                let sessionOutput = session.handleTimer(now: now)
+                Self.forwardMedia(sessionOutput, of: session, in: state, now: now)
+                output.append(sessionOutput)
                 if session.isClosed {
                     output.append(Self.end(session, reason: "closed", in: &state))
                 }
             }
             return output
+        }
+    }
+
+    /// Hands a session's media events to its broadcast's egress (which works on its own queue).
+    private static func forwardMedia(_ output: SessionOutput, of session: PublisherSession, in state: State, now: ContinuousClock.Instant) {
+        guard !output.events.isEmpty, let key = state.sessionsById[session.id]?.broadcastKey,
+              let egress = state.broadcasts[key]?.egress
+        else { return }
+        if output.events.contains(where: { if case .connected = $0 { true } else { false } }) {
+            egress.publisherConnected()
+        }
+        egress.deliver(output.events, arrival: now)
+    }
+
+    /// Ends every session and stops every egress; returns the destinations still closing their streams.
+    func shutdown() -> (SessionOutput, [RtmpDestination]) {
+        state.withLock { state in
+            var output = SessionOutput()
+            var closing: [RtmpDestination] = []
+            for runtime in state.broadcasts.values {
+                if let session = runtime.session {
+                    output.append(Self.end(session, reason: "media pod shutting down", in: &state))
+                }
+                closing += runtime.egress?.stop() ?? []
+                runtime.egress = nil
+            }
+            return (output, closing)
+        }
+    }
+
+    /// A destination (re)connected and needs a keyframe to start on (PLI to the publisher).
+    func requestKeyframe(broadcastKey: String) {
+        let output = state.withLock { state -> SessionOutput in
+            state.broadcasts[broadcastKey]?.session?.requestKeyframe(now: .now) ?? SessionOutput()
+        }
+        outputSink.withLock { $0 }?(output)
+    }
+
+    private func makeEgress(for key: String) -> BroadcastEgress? {
+        do {
+            return try BroadcastEgress(key: key, logger: logger, makeSink: makeSink) { [weak self] in
+                self?.requestKeyframe(broadcastKey: key)
+            }
+        } catch {
+            logger.error("could not start the egress", metadata: ["broadcast": "\(key)", "error": "\(error)"])
+            return nil
         }
     }
 
@@ -215,6 +293,7 @@ struct BroadcastSnapshot: Sendable {
     var publisherConnected: Bool
     var hasSession: Bool
     var statistics: IngestStatistics
+    var destinations: [DestinationStatus]
 
     init(_ runtime: BroadcastRuntime) {
         namespace = runtime.broadcast.metadata.namespace ?? "default"
@@ -224,6 +303,8 @@ struct BroadcastSnapshot: Sendable {
         publisherConnected = runtime.isPublisherConnected
         hasSession = runtime.session != nil
         statistics = runtime.totals
+        destinations = runtime.egress?.statuses()
+            ?? runtime.destinations.map { DestinationStatus(name: $0.name, state: .failed, lastError: runtime.failure ?? "egress not running") }
     }
 
     /// DESIGN.md §2 phases as this pod sees them.

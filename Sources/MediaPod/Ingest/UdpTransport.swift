@@ -31,6 +31,7 @@ final class UdpTransport: Sendable {
             .bind(host: host, port: port)
             .get()
         channel.withLockedValue { $0 = bound }
+        engine.setOutputSink { [weak self] output in self?.send(output) }
         let task = bound.eventLoop.scheduleRepeatedTask(initialDelay: Self.tickInterval, delay: Self.tickInterval) { [self] _ in
             send(engine.tick(now: .now))
         }

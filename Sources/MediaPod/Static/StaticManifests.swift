@@ -127,7 +127,25 @@ struct StaticManifests: Sendable {
                 return BroadcastRuntime(broadcast: broadcast, ingestToken: nil,
                                         failure: "ingest token Secret \(namespace)/\(reference.name) has no key \(reference.key)")
             }
-            return BroadcastRuntime(broadcast: broadcast, ingestToken: token, failure: nil)
+            return BroadcastRuntime(broadcast: broadcast, ingestToken: token, failure: nil,
+                                    destinations: destinationTargets(of: broadcast))
+        }
+    }
+
+    /// Each destination with its stream key from its Secret; a missing Secret fails that destination only.
+    func destinationTargets(of broadcast: Broadcast) -> [DestinationTarget] {
+        let namespace = broadcast.metadata.namespace ?? "default"
+        return (broadcast.spec.destinations ?? []).map { destination in
+            let reference = destination.streamKeySecretRef
+            guard let key = secrets["\(namespace)/\(reference.name)"]?[reference.key], !key.isEmpty else {
+                return DestinationTarget(
+                    name: destination.name, url: "", enabled: destination.isEnabled,
+                    problem: "stream key Secret \(namespace)/\(reference.name) (key \(reference.key)) not found")
+            }
+            return DestinationTarget(
+                name: destination.name,
+                url: DestinationTarget.publishURL(base: destination.url, streamKey: String(decoding: key, as: UTF8.self)),
+                enabled: destination.isEnabled, problem: nil)
         }
     }
 }
