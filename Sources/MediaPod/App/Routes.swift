@@ -31,6 +31,13 @@ struct Routes: Sendable {
             response = HttpResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: metrics.render())
         case (.GET, "v1") where segments == ["v1", "broadcasts"]:
             response = json(BroadcastsReport(engine.snapshot()))
+        case (.GET, "v1") where segments.count == 5 && segments[1] == "broadcasts" && segments[4] == "export.sdp":
+            let key = "\(segments[2])/\(segments[3])"
+            if let sdp = engine.exportSessionDescription(for: key) {
+                response = HttpResponse(status: .ok, headers: ["Content-Type": "application/sdp"], body: Array(sdp.utf8))
+            } else {
+                response = .text(.notFound, "broadcast \(key) has no spec.egress.rtpExport on this media pod")
+            }
         default:
             response = .text(.notFound, "no such endpoint: \(request.method) \(request.path)")
         }

@@ -79,7 +79,11 @@ final class RtmpDestination: @unchecked Sendable {
 
     private func run() {
         var backoff = ReconnectBackoff()
+        var isReconnect = false
         while !queue.isClosed {
+            // After a failure what is queued is stale: the sink must start fresh on a new keyframe.
+            if isReconnect { queue.restartAtNextKeyframe() }
+            isReconnect = true
             guard let first = waitForKeyframe() else { break }
             guard case .video(let avcc, let timestamp, _, let configuration) = first else { continue }
             let sink: FlvSink
@@ -91,10 +95,8 @@ final class RtmpDestination: @unchecked Sendable {
                 continue
             }
             backoff.reset()
-            update {
-                $0.state = .live
-                $0.lastError = ""
-            }
+            // lastError stays: it tells why the destination reconnected.
+            update { $0.state = .live }
             logger.info("destination live", metadata: ["url": "\(redactedURL)"])
             do {
                 try stream(to: sink, configuration: configuration)
@@ -114,7 +116,6 @@ final class RtmpDestination: @unchecked Sendable {
 
     /// Drops queued packets up to the next keyframe, asking the publisher for one now and then.
     private func waitForKeyframe() -> EgressPacket? {
-        queue.restartAtNextKeyframe()
         requestKeyframe()
         var lastRequest = Date()
         while !queue.isClosed {

@@ -159,9 +159,13 @@ final class MediaEngine: Sendable {
             }
             let local = LocalIceParameters.random(fingerprint: certificate.sha256Fingerprint, candidate: candidate)
             let sessionId = SecureRandom.bytes(12).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            var configuration = PublisherSession.Configuration(maxBitrateKbps: runtime.broadcast.spec.maxBitrateKbps)
+            if let export = runtime.broadcast.spec.egress?.rtpExport {
+                configuration.rtpExport = try RtpExport.target(for: export)
+            }
             let session = try PublisherSession(
                 id: sessionId, local: local, negotiated: negotiated, certificate: certificate,
-                configuration: .init(maxBitrateKbps: runtime.broadcast.spec.maxBitrateKbps), now: now)
+                configuration: configuration, now: now)
             runtime.session = session
             state.demultiplexer.add(session)
             state.sessionsById[sessionId] = (broadcastKey, session)
@@ -169,6 +173,15 @@ final class MediaEngine: Sendable {
                 offer: offer, negotiated: negotiated, local: local, maxBitrateKbps: runtime.broadcast.spec.maxBitrateKbps,
                 startBitrateKbps: 2500, sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
             return (.created(sessionId: sessionId, answer: answer), output)
+        }
+    }
+
+    /// The export SDP of a broadcast with `spec.egress.rtpExport`; nil when it has none or is unknown.
+    func exportSessionDescription(for key: String) -> String? {
+        state.withLock { state in
+            guard let runtime = state.broadcasts[key], let export = runtime.broadcast.spec.egress?.rtpExport else { return nil }
+            let profile = runtime.session?.negotiated.video.codec.parameters["profile-level-id"]
+            return RtpExport.sessionDescription(for: export, broadcastKey: key, profileLevelId: profile)
         }
     }
 

@@ -21,6 +21,20 @@ public struct IngestStatistics: Sendable, Equatable {
     public init() {}
 }
 
+/// Where plain (decrypted) RTP is forwarded, with the fixed payload types the export SDP announces.
+public struct RtpExportTarget: Sendable, Equatable {
+    public static let videoPayloadType: UInt8 = 96
+    public static let audioPayloadType: UInt8 = 111
+
+    public var video: TransportAddress
+    public var audio: TransportAddress
+
+    public init(video: TransportAddress, audio: TransportAddress) {
+        self.video = video
+        self.audio = audio
+    }
+}
+
 /// What the session wants done: datagrams to send and things that happened.
 public struct SessionOutput: Sendable {
     public var datagrams: [(bytes: [UInt8], to: TransportAddress)] = []
@@ -74,6 +88,8 @@ public final class PublisherSession: @unchecked Sendable {
         public var transportFeedbackInterval: Duration = .milliseconds(50)
         /// How often a keyframe request may be repeated while one is still missing.
         public var keyframeRequestInterval: Duration = .milliseconds(500)
+        /// Plain-RTP export (the old system's external-FFmpeg mode): decrypted media goes to these addresses.
+        public var rtpExport: RtpExportTarget?
 
         public init(maxBitrateKbps: Int) {
             self.maxBitrateKbps = maxBitrateKbps
@@ -241,6 +257,7 @@ public final class PublisherSession: @unchecked Sendable {
                                           arrival: now, clockRate: 48000)
             statistics.audioFrames += 1
             var output = SessionOutput()
+            export(packet, payloadType: RtpExportTarget.audioPayloadType, to: configuration.rtpExport?.audio, into: &output)
             output.events.append(.audioPacket(payload: packet.payload, rtpTimestamp: packet.timestamp, sequenceNumber: packet.sequenceNumber))
             return output
         }
@@ -283,6 +300,8 @@ public final class PublisherSession: @unchecked Sendable {
                 depacketizer.lossDetected()
             case .packet(let packet):
                 guard !packet.payload.isEmpty else { continue }
+                // In order and with retransmissions folded in, as a plain RTP receiver expects.
+                export(packet, payloadType: RtpExportTarget.videoPayloadType, to: configuration.rtpExport?.video, into: &output)
                 for result in depacketizer.push(packet) {
                     switch result {
                     case .accessUnit(let unit):
@@ -297,6 +316,14 @@ public final class PublisherSession: @unchecked Sendable {
         }
         if keyframeNeeded { output.append(requestKeyframe(now: now)) }
         return output
+    }
+
+    private func export(_ packet: RtpPacket, payloadType: UInt8, to address: TransportAddress?, into output: inout SessionOutput) {
+        guard let address else { return }
+        var plain = packet
+        plain.payloadType = payloadType
+        plain.extensions = []
+        output.datagrams.append((plain.serialized(), address))
     }
 
     private func noteFrame(_ unit: H264AccessUnit, now: ContinuousClock.Instant) {
