@@ -95,22 +95,12 @@ public struct MediaPodCommand: AsyncParsableCommand {
 
         let metrics = MediaPodMetrics(capacity: capacity)
         let engine = MediaEngine(certificate: try DtlsCertificate(commonName: podName), candidate: candidate, logger: logger)
-        let loaded = try StaticManifests.load(directory: manifests)
-        for problem in loaded.problems {
-            logger.error("manifest skipped", metadata: ["problem": "\(problem)"])
-        }
-        let runtimes = loaded.runtimes()
-        for runtime in runtimes {
-            if let failure = runtime.failure {
-                logger.error("broadcast cannot run", metadata: ["broadcast": "\(runtime.broadcast.key)", "reason": "\(failure)"])
-            } else {
-                logger.info("broadcast ready for its publisher", metadata: ["broadcast": "\(runtime.broadcast.key)",
-                            "whip": "http://\(announcedIp):\(httpPort)/whip/\(runtime.broadcast.key)"])
-            }
-        }
+        let watcher = StaticManifestWatcher(directory: manifests, logger: logger,
+                                            announcedBaseURL: "http://\(announcedIp):\(httpPort)")
+        let runtimes = try watcher.load()
 
         let server = MediaPodServer(
-            engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes,
+            engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes, watcher: watcher,
             httpHost: bindAddress, httpPort: httpPort, udpHost: bindAddress, udpPort: udpPort,
             rateLimiter: RateLimiter(limit: rateLimit, window: .seconds(rateLimitWindow)),
             health: HealthReporter(podName: podName, capacity: capacity, engine: engine))
@@ -126,6 +116,7 @@ struct MediaPodServer: Service {
     let metrics: MediaPodMetrics
     let logger: Logger
     let initialBroadcasts: [BroadcastRuntime]
+    let watcher: StaticManifestWatcher
     let httpHost: String
     let httpPort: Int
     let udpHost: String
@@ -143,7 +134,11 @@ struct MediaPodServer: Service {
         let http = HttpServer(maxBodyBytes: 64 * 1024) { routes.respond(to: $0) }
         let channel = try await http.bind(host: httpHost, port: httpPort, group: group)
         logger.info("media pod listening", metadata: ["http": "\(httpHost):\(httpPort)", "udp": "\(udpHost):\(udpPort)"])
+        let watching = Task { [engine, watcher] in
+            await watcher.watch { runtimes in transport.send(engine.setBroadcasts(runtimes, now: .now)) }
+        }
         try? await gracefulShutdown()
+        watching.cancel()
         logger.info("shutting down")
         health.draining.store(true, ordering: .relaxed)
         let (output, closing) = engine.shutdown()
