@@ -13,6 +13,7 @@ from harness import peers
 from harness.netns import NetnsPair, remove_stale_namespaces
 from harness.pod import Broadcast, MediaPod
 from harness.ports import free_port as _free_port
+from harness.rtmp_sinks import FfmpegRtmpSink, NginxRtmp, check_ffmpeg, check_nginx_rtmp
 
 
 def _attachments(node) -> list:
@@ -46,6 +47,68 @@ def stale_namespaces_removed():
 def clip() -> pathlib.Path:
     """The cached 720p30 H.264 + Opus clip (harness/clip.py)."""
     return clip_module.ensure_clip()
+
+
+@pytest.fixture(scope="session")
+def long_clip() -> pathlib.Path:
+    """The same kind of clip, long enough for publishes of up to ~85 s."""
+    return clip_module.ensure_clip(clip_module.LONG_CLIP_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def sync_clip() -> pathlib.Path:
+    """The A/V sync clip: a white picture and a 1 kHz beep at every whole second (harness/clip.py)."""
+    return clip_module.ensure_sync_clip()
+
+
+@pytest.fixture
+def nginx_rtmp(request, tmp_path):
+    """nginx_rtmp(allowed_keys=None) → a started NginxRtmp (harness/rtmp_sinks.py) on a free port, recording every
+    publish; with `allowed_keys` it refuses any other stream key. Stopped after the test."""
+    servers = []
+
+    def start(allowed_keys=None) -> NginxRtmp:
+        problem = check_nginx_rtmp()
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        server = NginxRtmp(tmp_path / f"nginx-{len(servers) + 1}", _free_port(), allowed_keys=allowed_keys)
+        servers.append(server)
+        _attachments(request.node).append((f"nginx-rtmp {len(servers)} on port {server.port} (error log tail)",
+                                           server.log_tail))
+        try:
+            server.start()
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def ffmpeg_rtmp_sink(request, tmp_path):
+    """ffmpeg_rtmp_sink(key) → a started FfmpegRtmpSink (`ffmpeg -listen 1`) waiting for one publish to
+    /live/KEY on a free port. Stopped after the test."""
+    sinks = []
+
+    def start(key: str) -> FfmpegRtmpSink:
+        problem = check_ffmpeg()
+        if problem:
+            pytest.fail(problem, pytrace=False)
+        sink = FfmpegRtmpSink(tmp_path / f"ffmpeg-sink-{len(sinks) + 1}", _free_port(), key)
+        sinks.append(sink)
+        _attachments(request.node).append((f"ffmpeg RTMP sink {len(sinks)} on port {sink.port} (output tail)",
+                                           sink.log_tail))
+        try:
+            sink.start()
+        except RuntimeError as error:
+            pytest.fail(str(error), pytrace=False)
+        return sink
+
+    yield start
+    for sink in sinks:
+        sink.stop()
 
 
 @pytest.fixture
@@ -119,21 +182,23 @@ def media_pod(request, tmp_path, netns):
 
 @pytest.fixture
 def publisher(request, tmp_path, clip, netns):
-    """publisher(kind, pod, namespace="studio", name="show", duration=10, pair=None, token=None, extra=())
-    → a running PublisherProcess (kind: "aiortc", "gst" or "chromium"). Killed after the test if still running.
+    """publisher(kind, pod, namespace="studio", name="show", duration=10, pair=None, token=None, extra=(),
+    media=None) → a running PublisherProcess (kind: "aiortc", "gst" or "chromium"). Killed after the test if still
+    running. `media` replaces the aiortc publisher's clip.
 
     aiortc runs on loopback, or in the pair's publisher namespace when `pair` is given; gst always needs `pair`.
     """
     started = []
 
     def start(kind: str, pod: MediaPod, namespace: str = "studio", name: str = "show", duration: float = 10.0,
-              pair: NetnsPair = None, token: str = None, extra=()) -> peers.PublisherProcess:
+              pair: NetnsPair = None, token: str = None, extra=(), media: pathlib.Path = None
+              ) -> peers.PublisherProcess:
         whip_url = pod.whip_url(namespace, name)
         token = token if token is not None else pod.token(namespace, name)
         log_path = tmp_path / f"publisher-{len(started) + 1}-{kind}.log"
         if kind == "aiortc":
             side = pair.publisher if pair is not None else None
-            command = peers.aiortc_command(whip_url, token, duration, clip,
+            command = peers.aiortc_command(whip_url, token, duration, media or clip,
                                            ice_address=side.address if side else "127.0.0.1", side=side,
                                            extra=list(extra))
         elif kind == "gst":

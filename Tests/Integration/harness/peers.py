@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -63,6 +64,21 @@ class PublisherProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"{self.kind} publisher still running after {timeout:.0f} s:\n{self.output_tail()}")
+
+    def terminate(self) -> None:
+        """SIGTERM: the aiortc publisher then ends its publish early and cleanly (WHIP DELETE)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def step_time(self, marker: str) -> float:
+        """The time.monotonic() stamp of the first output line containing `marker` (every publisher prefixes its
+        lines with "[kind <monotonic>]", the same clock as the test's), or None."""
+        for line in self.output().splitlines():
+            if marker in line:
+                match = re.match(r"^\[\S+ (\d+\.\d+)\]", line)
+                if match:
+                    return float(match.group(1))
+        return None
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -22,31 +22,72 @@ def media_pod_binary() -> pathlib.Path:
 
 
 @dataclasses.dataclass
+class Destination:
+    """One RTMP destination of a Broadcast and the Secret holding its stream key. The pod publishes to
+    `url + "/" + stream_key`. With `write_secret=False` the Secret is referenced but not in the manifests."""
+
+    name: str
+    url: str
+    stream_key: str = dataclasses.field(default_factory=lambda: "sk-" + secrets.token_hex(10))
+    secret_name: str = None
+    write_secret: bool = True
+    enabled: bool = None
+
+    def __post_init__(self) -> None:
+        if self.secret_name is None:
+            self.secret_name = f"{self.name}-key"
+
+    def spec_line(self) -> str:
+        enabled = "" if self.enabled is None else f", enabled: {str(self.enabled).lower()}"
+        return (f'    - {{name: {self.name}, url: "{self.url}", '
+                f"streamKeySecretRef: {{name: {self.secret_name}, key: streamKey}}{enabled}}}\n")
+
+
+@dataclasses.dataclass
 class Broadcast:
-    """One Broadcast and the Secret holding its ingest token, as the manifests folder will hold them."""
+    """One Broadcast and the Secrets holding its ingest token and stream keys, as the manifests folder will hold
+    them."""
 
     namespace: str = "studio"
     name: str = "show"
     token: str = dataclasses.field(default_factory=lambda: "tok-" + secrets.token_hex(8))
     max_bitrate_kbps: int = 4500
+    destinations: list = dataclasses.field(default_factory=list)
 
     @property
     def secret_name(self) -> str:
         return f"{self.name}-ingest"
 
+    @property
+    def secret_values(self) -> list:
+        """Every secret this broadcast hands the pod: the ingest token and each stream key."""
+        return [self.token] + [d.stream_key for d in self.destinations if d.write_secret]
+
     def manifest(self) -> str:
-        return f"""apiVersion: v1
+        text = f"""apiVersion: v1
 kind: Secret
 metadata: {{name: {self.secret_name}, namespace: {self.namespace}}}
 stringData: {{token: "{self.token}"}}
 ---
-apiVersion: media.streamlick.io/v1alpha1
+"""
+        for destination in self.destinations:
+            if destination.write_secret:
+                text += f"""apiVersion: v1
+kind: Secret
+metadata: {{name: {destination.secret_name}, namespace: {self.namespace}}}
+stringData: {{streamKey: "{destination.stream_key}"}}
+---
+"""
+        text += f"""apiVersion: media.streamlick.io/v1alpha1
 kind: Broadcast
 metadata: {{name: {self.name}, namespace: {self.namespace}}}
 spec:
   ingest: {{tokenSecretRef: {{name: {self.secret_name}, key: token}}}}
   video: {{maxBitrateKbps: {self.max_bitrate_kbps}}}
 """
+        if self.destinations:
+            text += "  destinations:\n" + "".join(d.spec_line() for d in self.destinations)
+        return text
 
 
 def parse_prometheus(text: str) -> dict:
@@ -201,6 +242,19 @@ class MediaPod:
 
     def ingest(self, namespace: str = "studio", name: str = "show") -> dict:
         return self.broadcast(namespace, name)["ingest"]
+
+    def destinations(self, namespace: str = "studio", name: str = "show") -> dict:
+        """{destination name: its entry in /v1/broadcasts}."""
+        return {d.get("name"): d for d in self.broadcast(namespace, name).get("destinations") or []}
+
+    def metrics_text(self) -> str:
+        response = self.request("GET", "/metrics")
+        response.raise_for_status()
+        return response.text
+
+    @property
+    def secret_values(self) -> list:
+        return [value for broadcast in self.broadcasts_config for value in broadcast.secret_values]
 
     def metrics(self) -> dict:
         response = self.request("GET", "/metrics")

@@ -8,6 +8,9 @@ The clip must hold Annex B H.264 (an MPEG-TS file does) without B-frames, and Op
 MediaPlayer(decode=False) sends no video from MP4/MKV (see shared/PEERS.md), and passthrough keeps the CPU free
 for the pod on a 2-core machine.
 
+SIGTERM or SIGINT ends the publish early, as if --duration had passed (WHIP DELETE, then exit 0): a test can
+publish "until it has seen enough".
+
 Prints one line per step ("whip: POST 201 ...", "pc: connectionState=connected", ...) and ends with
 "RESULT: ok" or "RESULT: error <reason>". Exit codes: 0 ok, 2 WHIP POST failed, 3 ICE/DTLS never connected,
 4 connection failed while publishing, 5 WHIP DELETE failed, 1 anything else.
@@ -15,6 +18,7 @@ Prints one line per step ("whip: POST 201 ...", "pc: connectionState=connected",
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
 import urllib.parse
@@ -95,6 +99,9 @@ async def publish(args: argparse.Namespace) -> None:
         raise WhipError(1, f"clip {args.clip} must hold H.264 video and Opus audio for passthrough")
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    stop_requested = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop_requested.set)
 
     @pc.on("connectionstatechange")
     def on_state() -> None:
@@ -131,7 +138,10 @@ async def publish(args: argparse.Namespace) -> None:
         while time.monotonic() < deadline:
             if pc.connectionState != "connected":
                 raise WhipError(4, f"connectionState={pc.connectionState} while publishing")
-            await asyncio.sleep(0.1)
+            if stop_requested.is_set():
+                log("publishing ended early: signal received")
+                break
+            await asyncio.sleep(0.05)
         await log_sender_stats(pc)
     finally:
         if location is not None and not args.no_delete:
