@@ -99,16 +99,23 @@ final class BroadcastEgress: @unchecked Sendable {
     }
 
     /// Stops every destination cleanly (end of stream); the broadcast is going away. Returns them, so a
-    /// shutting-down pod can wait until each has closed its stream.
-    @discardableResult
+    /// shutting-down pod can wait until each has closed its stream. Waits for the egress queue: never call it
+    /// while holding the engine's lock (the queue may be waiting for that lock to request a keyframe).
     func stop() -> [RtmpDestination] {
-        queue.sync {
-            let stopped = Array(destinations.values)
-            for destination in stopped { destination.stop() }
-            destinations = [:]
-            running.withLock { $0 = [:] }
-            return stopped
-        }
+        queue.sync { stopDestinations() }
+    }
+
+    /// `stop()` without waiting; safe under the engine's lock.
+    func stopLater() {
+        queue.async { [self] in _ = stopDestinations() }
+    }
+
+    private func stopDestinations() -> [RtmpDestination] {
+        let stopped = Array(destinations.values)
+        for destination in stopped { destination.stop() }
+        destinations = [:]
+        running.withLock { $0 = [:] }
+        return stopped
     }
 
     // MARK: Media
@@ -189,8 +196,8 @@ final class BroadcastEgress: @unchecked Sendable {
         }
         // Nothing can be decoded before the first SPS/PPS; destinations start on a keyframe anyway.
         guard let configuration = videoConfiguration else {
-            logger.debug("video frame before SPS/PPS dropped", metadata: ["keyframe": "\(unit.isKeyframe)", "nalTypes": "\(unit.nalUnits.map { $0.first.map { $0 & 0x1F } ?? 0 })"])
-            if unit.isKeyframe { requestKeyframe() }
+            // The session rate-limits these PLIs; without SPS/PPS nothing can be sent anyway.
+            requestKeyframe()
             return
         }
         fanOut(.video(avcc: Avcc.frame(nalUnits: unit.nalUnits), timestampMs: timestampMs,

@@ -110,7 +110,7 @@ final class MediaEngine: Sendable {
                     if let session = old.session {
                         output.append(Self.end(session, reason: "broadcast removed", in: &state))
                     }
-                    old.egress?.stop()
+                    old.egress?.stopLater()
                 }
             }
             for runtime in incoming.values where runtime.failure == nil && runtime.broadcast.spec.egressMethod == "rtmp" {
@@ -237,18 +237,20 @@ final class MediaEngine: Sendable {
 
     /// Ends every session and stops every egress; returns the destinations still closing their streams.
     func shutdown() -> (SessionOutput, [RtmpDestination]) {
-        state.withLock { state in
+        let (output, egresses) = state.withLock { state -> (SessionOutput, [BroadcastEgress]) in
             var output = SessionOutput()
-            var closing: [RtmpDestination] = []
+            var egresses: [BroadcastEgress] = []
             for runtime in state.broadcasts.values {
                 if let session = runtime.session {
                     output.append(Self.end(session, reason: "media pod shutting down", in: &state))
                 }
-                closing += runtime.egress?.stop() ?? []
+                egresses += runtime.egress.map { [$0] } ?? []
                 runtime.egress = nil
             }
-            return (output, closing)
+            return (output, egresses)
         }
+        // Outside the lock: stopping waits for each egress queue, which may itself be waiting for the lock.
+        return (output, egresses.flatMap { $0.stop() })
     }
 
     /// A destination (re)connected and needs a keyframe to start on (PLI to the publisher).
