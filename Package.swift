@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
         .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MediaPodTests", dependencies: ["MediaPod"]),
-        .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs"]),
+        .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "WebRTC"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import MediaCodecs
 import Testing
+import WebRTC
 
 /// One packet to mux, in the order an egress would write them (by DTS, video first on ties).
 enum MuxPacket {
@@ -135,7 +136,7 @@ func sliceAndSeiUnits(_ units: [[UInt8]]) -> [[UInt8]] {
         // The H.264 NAL units come back byte for byte (ffmpeg's own demuxer + mp4toannexb).
         let annexB = try run("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v", "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-"])
         let input = sliceAndSeiUnits(clip.accessUnits.flatMap(\.nalUnits))
-        let output = sliceAndSeiUnits(annexBNalUnits(annexB.stdout))
+        let output = sliceAndSeiUnits(H264Packetizer.nalUnits(annexB: annexB.stdout))
         #expect(output.count == input.count)
         #expect(output == input)
 
@@ -214,7 +215,7 @@ func sliceAndSeiUnits(_ units: [[UInt8]]) -> [[UInt8]] {
         // Payloads of both parts still byte-identical.
         let annexB = try run("ffmpeg", ["-v", "error", "-i", path, "-map", "0:v", "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-"])
         let input = sliceAndSeiUnits((first.accessUnits + second.accessUnits).flatMap(\.nalUnits))
-        #expect(sliceAndSeiUnits(annexBNalUnits(annexB.stdout)) == input)
+        #expect(sliceAndSeiUnits(H264Packetizer.nalUnits(annexB: annexB.stdout)) == input)
     }
 
     @Test func rejectsWhatFlvCannotCarry() throws {

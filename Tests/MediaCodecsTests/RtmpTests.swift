@@ -1,6 +1,7 @@
 import Foundation
 import MediaCodecs
 import Testing
+import WebRTC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -169,7 +170,7 @@ struct RtmpNginxTests {
         // What nginx recorded decodes cleanly and carries our slices unchanged.
         let annexB = try run("ffmpeg", ["-v", "error", "-i", recording, "-map", "0:v", "-c:v", "copy", "-bsf:v", "h264_mp4toannexb", "-f", "h264", "-"])
         let input = sliceAndSeiUnits(Array(clip.accessUnits.prefix(90)).flatMap(\.nalUnits))
-        #expect(sliceAndSeiUnits(annexBNalUnits(annexB.stdout)) == input)
+        #expect(sliceAndSeiUnits(H264Packetizer.nalUnits(annexB: annexB.stdout)) == input)
         #expect(!nginx.errorLog.contains(" [error] "), "\(nginx.errorLog)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WebRTC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,26 +58,6 @@ func ffprobeJSON(_ arguments: [String]) throws -> [String: Any] {
 
 // MARK: - H.264 clips
 
-/// NAL units of an Annex B byte stream (start codes 00 00 01 or 00 00 00 01), without start codes.
-func annexBNalUnits(_ stream: [UInt8]) -> [[UInt8]] {
-    var starts: [Int] = []  // index of the first byte after each start code
-    var index = 0
-    while index + 2 < stream.count {
-        if stream[index] == 0 && stream[index + 1] == 0 && stream[index + 2] == 1 {
-            starts.append(index + 3)
-            index += 3
-        } else {
-            index += 1
-        }
-    }
-    var units: [[UInt8]] = []
-    for (number, start) in starts.enumerated() {
-        var end = number + 1 < starts.count ? starts[number + 1] - 3 : stream.count
-        while end > start && stream[end - 1] == 0 { end -= 1 }  // trailing zero of a 4-byte start code
-        if end > start { units.append(Array(stream[start..<end])) }
-    }
-    return units
-}
 
 struct AccessUnit: Sendable {
     var nalUnits: [[UInt8]]
@@ -98,7 +79,7 @@ func makeH264Clip(width: Int, height: Int, seconds: Int, pattern: String = "test
         "-x264-params", "aud=1", "-f", "h264", "-",
     ])
     var accessUnits: [AccessUnit] = []
-    for nal in annexBNalUnits(result.stdout) {
+    for nal in H264Packetizer.nalUnits(annexB: result.stdout) {
         if nal[0] & 0x1F == 9 || accessUnits.isEmpty {
             accessUnits.append(AccessUnit(nalUnits: []))
         }

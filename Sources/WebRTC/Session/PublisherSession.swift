@@ -214,22 +214,10 @@ public final class PublisherSession: @unchecked Sendable {
     /// SRTP or SRTCP from the publisher (RFC 5761 demultiplexing by payload type).
     public func handleSrtp(_ datagram: [UInt8], now: ContinuousClock.Instant) -> SessionOutput {
         guard state == .connected, let inboundSrtp else { return SessionOutput() }
-        if RtpPacket.isRtcp(datagram) {
-            let plain: [UInt8]
-            do {
-                plain = try inboundSrtp.unprotectRtcp(datagram)
-            } catch .authenticationFailed {
-                statistics.srtpAuthFailures += 1
-                return SessionOutput()
-            } catch {
-                return SessionOutput()
-            }
-            lastConsent = now
-            return handleRtcp(plain, now: now)
-        }
+        let isRtcp = RtpPacket.isRtcp(datagram)
         let plain: [UInt8]
         do {
-            plain = try inboundSrtp.unprotectRtp(datagram)
+            plain = isRtcp ? try inboundSrtp.unprotectRtcp(datagram) : try inboundSrtp.unprotectRtp(datagram)
         } catch .authenticationFailed {
             statistics.srtpAuthFailures += 1
             return SessionOutput()
@@ -238,6 +226,7 @@ public final class PublisherSession: @unchecked Sendable {
             return SessionOutput()
         }
         lastConsent = now
+        if isRtcp { return handleRtcp(plain, now: now) }
         guard let packet = try? RtpPacket(parsing: plain) else { return SessionOutput() }
         statistics.packetsReceived += 1
         statistics.bytesReceived += datagram.count
