@@ -59,7 +59,7 @@ let package = Package(
 
         .testTarget(name: "MediaCryptoTests", dependencies: ["MediaCrypto"]),
         .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MediaPodTests", dependencies: ["MediaPod"]),
+        .testTarget(name: "MediaPodTests", dependencies: ["MediaPod", "MediaCodecs", "WebRTC"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "WebRTC"]),
     ],
     swiftLanguageModes: [.v6]

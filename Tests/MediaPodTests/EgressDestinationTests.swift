@@ -15,9 +15,12 @@ private func video(_ ms: Int64, keyframe: Bool = false, size: Int = 100) -> Egre
         let queue = DestinationQueue(maxBytes: 10_000)
         queue.push(video(0))
         queue.push(.audio(aac: [1, 2], timestampMs: 5))
+        // Audio captured with the keyframe arrives before it (video is encoded and packetised later).
+        queue.push(.audio(aac: [1, 2], timestampMs: 35))
         queue.push(video(33, keyframe: true))
         queue.push(.audio(aac: [1, 2], timestampMs: 40))
         guard case .video(_, 33, true, _) = queue.pop(timeout: 0) else { Issue.record("expected the keyframe first"); return }
+        guard case .audio(_, 35) = queue.pop(timeout: 0) else { Issue.record("expected the held audio after it"); return }
         guard case .audio(_, 40) = queue.pop(timeout: 0) else { Issue.record("expected audio after it"); return }
         #expect(queue.pop(timeout: 0) == nil)
         #expect(queue.droppedPackets == 2)

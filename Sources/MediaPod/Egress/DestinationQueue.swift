@@ -12,6 +12,9 @@ final class DestinationQueue: @unchecked Sendable {
     private var head = 0
     private var queuedBytes = 0
     private var waitingForKeyframe = true
+    private var audioBeforeKeyframe: [EgressPacket] = []
+    /// About one second of AAC frames (21.3 ms each).
+    static let heldAudioLimit = 48
     private var closed = false
     private(set) var droppedPackets = 0
 
@@ -23,24 +26,45 @@ final class DestinationQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return }
-        if case .video(_, _, true, _) = packet {
+        pushLocked(packet)
+    }
+
+    private func pushLocked(_ packet: EgressPacket) {
+        if case .video(_, let keyframeMs, true, _) = packet, waitingForKeyframe {
             waitingForKeyframe = false
-        } else if waitingForKeyframe {
-            droppedPackets += 1
+            // Video arrives later than the audio captured with it (encoding, packetisation): audio from the
+            // keyframe's time on was already produced and must follow it, or the stream starts with a gap.
+            let heldAudio = audioBeforeKeyframe.filter { if case .audio(_, let ms) = $0 { ms >= keyframeMs } else { false } }
+            droppedPackets += audioBeforeKeyframe.count - heldAudio.count
+            audioBeforeKeyframe = []
+            for held in [packet] + heldAudio { append(held) }
+            return
+        }
+        if waitingForKeyframe {
+            if case .audio = packet {
+                audioBeforeKeyframe.append(packet)
+                if audioBeforeKeyframe.count > Self.heldAudioLimit {
+                    audioBeforeKeyframe.removeFirst()
+                    droppedPackets += 1
+                }
+            } else {
+                droppedPackets += 1
+            }
             return
         }
         if queuedBytes + packet.byteCount > maxBytes {
-            droppedPackets += packets.count - head + 1
+            droppedPackets += packets.count - head
             packets.removeAll(keepingCapacity: true)
             head = 0
             queuedBytes = 0
             waitingForKeyframe = true
-            if case .video(_, _, true, _) = packet {
-                waitingForKeyframe = false
-            } else {
-                return
-            }
+            pushLocked(packet)
+            return
         }
+        append(packet)
+    }
+
+    private func append(_ packet: EgressPacket) {
         packets.append(packet)
         queuedBytes += packet.byteCount
         condition.signal()
@@ -69,7 +93,8 @@ final class DestinationQueue: @unchecked Sendable {
     func restartAtNextKeyframe() {
         condition.lock()
         defer { condition.unlock() }
-        droppedPackets += packets.count - head
+        droppedPackets += packets.count - head + audioBeforeKeyframe.count
+        audioBeforeKeyframe = []
         packets.removeAll(keepingCapacity: true)
         head = 0
         queuedBytes = 0
