@@ -61,17 +61,31 @@ def sync_clip() -> pathlib.Path:
     return clip_module.ensure_sync_clip()
 
 
+@pytest.fixture(scope="session")
+def busy_y4m() -> pathlib.Path:
+    """The busy (noisy) 1280x720 30 fps Y4M of 3 s for Chromium's fake camera (harness/clip.py), ~125 MB."""
+    return clip_module.ensure_busy_y4m()
+
+
+@pytest.fixture(scope="session")
+def resolution_clip() -> pathlib.Path:
+    """5 s of 1280x720 then 5 s of 640x360, H.264 CB + Opus in MPEG-TS (harness/clip.py)."""
+    return clip_module.ensure_resolution_change_clip()
+
+
 @pytest.fixture
 def nginx_rtmp(request, tmp_path):
-    """nginx_rtmp(allowed_keys=None) → a started NginxRtmp (harness/rtmp_sinks.py) on a free port, recording every
-    publish; with `allowed_keys` it refuses any other stream key. Stopped after the test."""
+    """nginx_rtmp(allowed_keys=None, side=None) → a started NginxRtmp (harness/rtmp_sinks.py) on a free port,
+    recording every publish; with `allowed_keys` it refuses any other stream key; with `side` (a NetnsPair's Side)
+    it runs inside that namespace, on its 127.0.0.1. Stopped after the test."""
     servers = []
 
-    def start(allowed_keys=None) -> NginxRtmp:
+    def start(allowed_keys=None, side=None) -> NginxRtmp:
         problem = check_nginx_rtmp()
         if problem:
             pytest.fail(problem, pytrace=False)
-        server = NginxRtmp(tmp_path / f"nginx-{len(servers) + 1}", _free_port(), allowed_keys=allowed_keys)
+        server = NginxRtmp(tmp_path / f"nginx-{len(servers) + 1}", _free_port(), allowed_keys=allowed_keys,
+                           side=side)
         servers.append(server)
         _attachments(request.node).append((f"nginx-rtmp {len(servers)} on port {server.port} (error log tail)",
                                            server.log_tail))

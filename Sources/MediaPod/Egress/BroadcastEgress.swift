@@ -208,6 +208,8 @@ final class BroadcastEgress: @unchecked Sendable {
     /// (lost packets) is filled by Opus loss concealment, an overlap (duplicate) dropped.
     private func emitAudio(_ payload: [UInt8], rtpTimestamp: UInt32, timestampMs: Int64) {
         let rtp = audioUnwrapper.unwrap(rtpTimestamp)
+        // Captured before the first video frame (time zero): nothing to play it against.
+        if audioAnchor == nil && timestampMs < 0 { return }
         if audioAnchor == nil {
             let sample = max(timestampMs * Self.sampleRate / 1000, nextAudioSample)
             audioAnchor = (sample, rtp)

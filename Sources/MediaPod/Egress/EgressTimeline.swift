@@ -88,18 +88,18 @@ struct EgressTimeline {
     }
 
     private mutating func establishOrigin(now: ContinuousClock.Instant) -> Bool {
-        if let videoReport = video.senderReport, let audioReport = audio.senderReport,
-           let videoStart = video.firstArrival, let audioStart = audio.firstArrival {
+        // Time zero is the first video frame: destinations start on video, and audio a publisher queued up before
+        // its first frame (GStreamer sends such a burst once DTLS is up) gets negative times and is dropped.
+        if let videoReport = video.senderReport, audio.senderReport != nil,
+           let videoStart = video.firstArrival, audio.firstArrival != nil {
             usesSenderReports = true
-            let videoSeconds = videoReport.seconds + Double(videoStart.rtp - videoReport.rtp) / video.clockRate
-            let audioSeconds = audioReport.seconds + Double(audioStart.rtp - audioReport.rtp) / audio.clockRate
-            origin = min(videoSeconds, audioSeconds)
+            origin = videoReport.seconds + Double(videoStart.rtp - videoReport.rtp) / video.clockRate
             return true
         }
         guard now - waitingSince! >= syncTimeout,
               let videoStart = video.firstArrival?.seconds ?? audio.firstArrival?.seconds
         else { return false }
-        origin = min(videoStart, audio.firstArrival?.seconds ?? videoStart)
+        origin = videoStart
         return true
     }
 

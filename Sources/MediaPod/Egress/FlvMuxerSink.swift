@@ -1,9 +1,10 @@
 import MediaCodecs
 
 /// The production `FlvSink`: libavformat's FLV muxer over RTMP/RTMPS (or to a file).
-/// FFmpeg 5.1's FLV muxer refuses (EINVAL) a packet older than the first one written on either track or older
-/// than the last on its own track; such packets (audio queued just before the starting keyframe, mostly) are
-/// skipped here so a refusal never looks like a broken connection.
+/// Each RTMP connection starts its timestamps at 0 (its first keyframe), as a fresh publish to YouTube or nginx
+/// expects; within the connection they follow the broadcast's timeline. FFmpeg 5.1's FLV muxer refuses (EINVAL)
+/// a packet older than the first one written or than the last on its own track: such packets are skipped here
+/// so a refusal never looks like a broken connection.
 final class FlvMuxerSink: FlvSink {
     private let muxer: FlvMuxer
     private var startMs: Int64?
@@ -27,13 +28,13 @@ final class FlvMuxerSink: FlvSink {
         startMs = start
         lastVideoMs = timestampMs
         // WebRTC H.264 has no B-frames: presentation and decoding order are the same.
-        try muxer.writeVideo(avcc: avcc, ptsMs: timestampMs, dtsMs: timestampMs, keyframe: isKeyframe)
+        try muxer.writeVideo(avcc: avcc, ptsMs: timestampMs - start, dtsMs: timestampMs - start, keyframe: isKeyframe)
     }
 
     func writeAudio(aac: [UInt8], timestampMs: Int64) throws {
         guard let start = startMs, timestampMs >= start, timestampMs >= lastAudioMs else { return }
         lastAudioMs = timestampMs
-        try muxer.writeAudio(aac: aac, ptsMs: timestampMs)
+        try muxer.writeAudio(aac: aac, ptsMs: timestampMs - start)
     }
 
     func updateVideoConfiguration(_ configuration: VideoConfiguration) throws {

@@ -4,6 +4,14 @@
 container keeps H.264 in Annex B, which aiortc's MediaPlayer(decode=False) needs (shared/PEERS.md). The player
 does not loop usefully (a seek restarts the timestamps and it then sends without pacing), so the clip is longer than
 any publish in the suite. The A/V sync clip (flash + beep every second) is made the same way.
+
+Two more inputs (test_rtmp_egress_more.py):
+- a *busy* 720p30 Y4M (noisy test pattern, ~125 MB for 3 s) for Chromium's `--use-file-for-fake-video-capture`
+  (Chromium loops it); noise keeps the encoder's output large, so the bitrate the sink sees follows Chrome's
+  bandwidth estimate instead of the content;
+- a resolution-change clip: 5 s of 1280x720 then 5 s of 640x360, each encoded separately with the same H.264
+  settings (Constrained Baseline, level 3.1, no B-frames, so the fmtp aiortc announces fits both halves) and joined
+  with ffmpeg's concat demuxer without re-encoding: the second half starts with its own SPS/PPS + IDR.
 """
 
 import hashlib
@@ -45,6 +53,23 @@ SYNC_FFMPEG_ARGS = [
 
 FFMPEG_ARGS = clip_args(CLIP_SECONDS)
 
+BUSY_Y4M_SECONDS = 3
+BUSY_Y4M_ARGS = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30,noise=alls=25:allf=t+u",
+                 "-t", str(BUSY_Y4M_SECONDS), "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe"]
+
+# (width, height, seconds, video bitrate) of each part of the resolution-change clip, in order.
+RESOLUTION_CHANGE_PARTS = ((1280, 720, 5, "2M"), (640, 360, 5, "800k"))
+
+
+def resolution_part_args(width: int, height: int, seconds: int, bitrate: str) -> list:
+    return [
+        "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", str(seconds), "-map", "0:v", "-map", "1:a",
+        *H264_ARGS, "-b:v", bitrate, "-maxrate", bitrate, "-bufsize", "1M",
+        *OPUS_ARGS, "-f", "mpegts",
+    ]
+
 
 def cache_dir() -> pathlib.Path:
     default = pathlib.Path(__file__).resolve().parents[1] / ".cache"
@@ -64,19 +89,61 @@ def ensure_sync_clip() -> pathlib.Path:
     return _ensure("sync-720p30-flash-beep", SYNC_FFMPEG_ARGS)
 
 
-def _ensure(stem: str, args: list) -> pathlib.Path:
+def ensure_busy_y4m() -> pathlib.Path:
+    """Path of the cached busy 720p30 Y4M (3 s, ~125 MB) for Chromium's fake camera, made first if missing."""
+    return _ensure("busy-720p30", BUSY_Y4M_ARGS, suffix=".y4m")
+
+
+def ensure_resolution_change_clip() -> pathlib.Path:
+    """Path of the cached clip that switches from 1280x720 to 640x360 after 5 s (MPEG-TS, H.264 CB + Opus)."""
+    parts = [resolution_part_args(*part) for part in RESOLUTION_CHANGE_PARTS]
+    key = " | ".join(" ".join(args) for args in parts) + " | concat -c copy"
+
+    def make(output: pathlib.Path) -> None:
+        made = []
+        try:
+            for number, args in enumerate(parts):
+                part = output.with_name(f"{output.name}.part{number}.ts")
+                made.append(part)
+                _ffmpeg([*args, str(part)], f"part {number} of the resolution-change clip")
+            listing = output.with_name(f"{output.name}.concat.txt")
+            made.append(listing)
+            listing.write_text("".join(f"file '{part}'\n" for part in made if part.suffix == ".ts"))
+            _ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0", "-c", "copy", "-f", "mpegts",
+                     str(output)], "the resolution-change clip (concat)")
+        finally:
+            for path in made:
+                path.unlink(missing_ok=True)
+
+    return _cached("resolution-change-720p-360p", key, ".ts", make)
+
+
+def _ffmpeg(args: list, what: str) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise RuntimeError("ffmpeg not found: install the Debian package ffmpeg")
-    digest = hashlib.sha256(" ".join(args).encode()).hexdigest()[:12]
-    clip = cache_dir() / f"{stem}-{digest}.ts"
-    if clip.exists() and clip.stat().st_size > 0:
-        return clip
-    partial = clip.with_suffix(f".partial-{os.getpid()}.ts")
-    result = subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args, str(partial)],
+    result = subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args],
                             capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not make {what}: {result.stderr.strip()[-2000:]}")
+
+
+def _ensure(stem: str, args: list, suffix: str = ".ts") -> pathlib.Path:
+    return _cached(stem, " ".join(args), suffix, lambda output: _ffmpeg([*args, str(output)], f"the clip {stem}"))
+
+
+def _cached(stem: str, key: str, suffix: str, make) -> pathlib.Path:
+    """cache_dir()/STEM-<hash of key>SUFFIX, made by make(partial path) when missing, then renamed into place (a
+    killed run never leaves a half-made file under the final name)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    clip = cache_dir() / f"{stem}-{digest}{suffix}"
+    if clip.exists() and clip.stat().st_size > 0:
+        return clip
+    partial = clip.with_name(f"{clip.stem}.partial-{os.getpid()}{suffix}")
+    try:
+        make(partial)
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise RuntimeError(f"ffmpeg could not make the clip {stem}: {result.stderr.strip()[-2000:]}")
+        raise
     partial.rename(clip)
     return clip

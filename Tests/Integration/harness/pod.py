@@ -53,6 +53,7 @@ class Broadcast:
     token: str = dataclasses.field(default_factory=lambda: "tok-" + secrets.token_hex(8))
     max_bitrate_kbps: int = 4500
     destinations: list = dataclasses.field(default_factory=list)
+    rtp_export: tuple = None  # (host, videoPort, audioPort) → spec.egress.rtpExport
 
     @property
     def secret_name(self) -> str:
@@ -85,6 +86,10 @@ spec:
   ingest: {{tokenSecretRef: {{name: {self.secret_name}, key: token}}}}
   video: {{maxBitrateKbps: {self.max_bitrate_kbps}}}
 """
+        if self.rtp_export is not None:
+            host, video_port, audio_port = self.rtp_export
+            text += (f"  egress: {{rtpExport: {{host: \"{host}\", videoPort: {video_port}, "
+                     f"audioPort: {audio_port}}}}}\n")
         if self.destinations:
             text += "  destinations:\n" + "".join(d.spec_line() for d in self.destinations)
         return text

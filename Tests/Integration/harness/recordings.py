@@ -330,3 +330,77 @@ def beep_onsets(starts: list, levels: list, quiet_before: float = 0.2) -> list:
                 onsets.append(at)
             last_loud = at
     return onsets
+
+
+# --- FLV video tags: the AVC sequence headers an RTMP egress sent ---
+
+@dataclasses.dataclass
+class AvcSequenceHeader:
+    timestamp_ms: int      # the FLV tag's timestamp
+    tag_index: int         # position among the file's video tags
+    sps: tuple             # SPS NAL units (bytes), header byte first
+    pps: tuple             # PPS NAL units (bytes)
+
+    def describe(self) -> str:
+        return (f"video tag #{self.tag_index} at {self.timestamp_ms} ms: {len(self.sps)} SPS "
+                f"({', '.join(hashlib.sha256(s).hexdigest()[:12] for s in self.sps)}), {len(self.pps)} PPS")
+
+
+def flv_video_tags(path: pathlib.Path) -> list:
+    """(timestamp ms, frame type, AVCPacketType, payload after the 5-byte AVC video header) of every H.264 video
+    tag of an FLV file, in file order."""
+    data = pathlib.Path(path).read_bytes()
+    if data[:3] != b"FLV":
+        raise AssertionError(f"{path} is not an FLV file")
+    position = int.from_bytes(data[5:9], "big") + 4  # header, then PreviousTagSize0
+    tags = []
+    while position + 11 <= len(data):
+        tag_type = data[position] & 0x1F
+        size = int.from_bytes(data[position + 1:position + 4], "big")
+        timestamp = int.from_bytes(data[position + 4:position + 7], "big") | (data[position + 7] << 24)
+        body = data[position + 11:position + 11 + size]
+        if len(body) < size:
+            break  # a truncated last tag
+        if tag_type == 9 and len(body) >= 5 and body[0] & 0x0F == 7:
+            tags.append((timestamp, body[0] >> 4, body[1], body[5:]))
+        position += 11 + size + 4
+    return tags
+
+
+def parse_avc_decoder_configuration(record: bytes) -> tuple:
+    """(SPS list, PPS list) of an AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.2.4.1)."""
+    if len(record) < 7 or record[0] != 1:
+        raise ValueError(f"not an AVCDecoderConfigurationRecord: {record[:16].hex()}")
+    position, lists = 5, []
+    for count_mask in (0x1F, 0xFF):
+        count = record[position] & count_mask
+        position += 1
+        units = []
+        for _ in range(count):
+            length = int.from_bytes(record[position:position + 2], "big")
+            units.append(bytes(record[position + 2:position + 2 + length]))
+            position += 2 + length
+        lists.append(tuple(units))
+    return lists[0], lists[1]
+
+
+def avc_sequence_headers(path: pathlib.Path) -> list:
+    """Every AVC sequence header (AVCPacketType 0) in an FLV file, in order."""
+    headers = []
+    for index, (timestamp, _, packet_type, payload) in enumerate(flv_video_tags(path)):
+        if packet_type == 0:
+            sps, pps = parse_avc_decoder_configuration(payload)
+            headers.append(AvcSequenceHeader(timestamp, index, sps, pps))
+    return headers
+
+
+def parameter_sets(path: pathlib.Path) -> tuple:
+    """(distinct SPS, distinct PPS) NAL units of a file's H.264 (Annex B), in order of first appearance."""
+    sps, pps = [], []
+    for nal in split_nals(annexb(path)):
+        kind = nal[0] & 0x1F
+        if kind == 7 and nal not in sps:
+            sps.append(nal)
+        elif kind == 8 and nal not in pps:
+            pps.append(nal)
+    return sps, pps

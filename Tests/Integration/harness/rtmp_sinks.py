@@ -10,6 +10,10 @@ after a restart leaves a second recording beside the first.
 With `allowed_keys`, nginx asks a small HTTP endpoint in this process before it accepts a publish
 (`on_publish`): a key outside the set is refused, as a platform refuses a wrong stream key.
 
+With `side` (a netns.Side), nginx runs inside that network namespace (`ip netns exec`), listening on that
+namespace's 127.0.0.1: the sink for a pod that runs in the pod namespace of a NetnsPair. Its listening socket is
+then looked up in that namespace's /proc/net/tcp.
+
 ffmpeg (shared/PEERS.md): `-listen 1` accepts exactly one publish; when the publisher leaves, ffmpeg finishes the
 file and exits, and a reconnect finds nothing listening. It needs `-analyzeduration 5000000` when the first video
 arrives after audio, or it fails with "Could not find codec parameters … unspecified size". Found here: ffmpeg 5.1
@@ -48,14 +52,21 @@ def check_ffmpeg() -> str:
     return f"{' and '.join(missing)} not found (Debian package ffmpeg)" if missing else ""
 
 
-def tcp_listening(port: int, host: str = "127.0.0.1") -> bool:
+def tcp_listening(port: int, host: str = "127.0.0.1", namespace: str = None) -> bool:
     """Whether something listens on host:port, read from /proc/net/tcp (a probe connection would look like a
-    publisher to the RTMP server and land in its log)."""
+    publisher to the RTMP server and land in its log); with `namespace`, that network namespace's table."""
     wanted_port = f"{port:04X}"
     wanted_hosts = {"00000000", "".join(f"{int(part):02X}" for part in reversed(host.split(".")))}
     try:
-        lines = pathlib.Path("/proc/net/tcp").read_text().splitlines()[1:]
-    except OSError:
+        if namespace is None:
+            lines = pathlib.Path("/proc/net/tcp").read_text().splitlines()[1:]
+        else:
+            result = subprocess.run(["ip", "netns", "exec", namespace, "cat", "/proc/net/tcp"],
+                                    capture_output=True, text=True, timeout=5)
+            if result.returncode != 0:
+                return False
+            lines = result.stdout.splitlines()[1:]
+    except (OSError, subprocess.TimeoutExpired):
         return False
     for line in lines:
         fields = line.split()
@@ -92,9 +103,13 @@ class _PublishAuthHandler(http.server.BaseHTTPRequestHandler):
 class NginxRtmp:
     """A private nginx-rtmp server on 127.0.0.1:port recording application `live` to FLV files."""
 
-    def __init__(self, work_dir: pathlib.Path, port: int, allowed_keys=None) -> None:
+    def __init__(self, work_dir: pathlib.Path, port: int, allowed_keys=None, side=None) -> None:
+        if side is not None and allowed_keys is not None:
+            raise ValueError("allowed_keys needs nginx in this process's namespace (its on_publish endpoint "
+                             "listens on this namespace's 127.0.0.1)")
         self.work_dir = work_dir
         self.port = port
+        self.side = side
         self.record_dir = work_dir / "recordings"
         self.error_log = work_dir / "error.log"
         self.config_path = work_dir / "nginx.conf"
@@ -151,21 +166,27 @@ rtmp {{
         with open(self.output_log, "ab") as out:
             out.write(f"--- start {self.starts} at {time.monotonic():.3f}\n".encode())
             out.flush()
-            self.process = subprocess.Popen([NGINX, "-p", str(self.work_dir), "-e", str(self.error_log),
+            prefix = self.side.exec_prefix() if self.side is not None else []
+            self.process = subprocess.Popen([*prefix, NGINX, "-p", str(self.work_dir), "-e", str(self.error_log),
                                              "-c", str(self.config_path)],
                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
-        while not tcp_listening(self.port):
+        while not self.listening():
             if self.process.poll() is not None:
                 raise RuntimeError(f"nginx exited with code {self.process.returncode} at start:\n"
                                    f"{tail(self.output_log)}\n{tail(self.error_log)}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"nginx not listening on 127.0.0.1:{self.port} after {START_TIMEOUT:.0f} s:\n"
+                where = f" in namespace {self.side.namespace}" if self.side is not None else ""
+                raise RuntimeError(f"nginx not listening on 127.0.0.1:{self.port}{where} after "
+                                   f"{START_TIMEOUT:.0f} s:\n"
                                    f"{tail(self.error_log)}")
             time.sleep(0.05)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def listening(self) -> bool:
+        return tcp_listening(self.port, namespace=self.side.namespace if self.side is not None else None)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """SIGTERM is nginx's fast shutdown: open connections are closed at once (what a crashed or restarted
@@ -179,7 +200,7 @@ rtmp {{
             self.process.kill()
             self.process.wait(timeout=5)
         deadline = time.monotonic() + 5
-        while tcp_listening(self.port) and time.monotonic() < deadline:
+        while self.listening() and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def restart(self) -> None:
