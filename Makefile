@@ -22,11 +22,16 @@ test: deps
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest Tests/Integration
 
-# Release build of the benchmark only (it needs WebRTC and MediaCrypto, not the pod); BENCH_ARGS are passed on,
+# Ingest: release build of ingest-bench (it needs WebRTC and MediaCrypto, not the pod); BENCH_ARGS are passed on,
 # e.g. `make bench BENCH_ARGS="--seconds 60"`. Writes bench/results/latest.json.
+# Egress (bench/egress_bench.py, ~4.5 min): the release media-pod with N aiortc publishers → nginx-rtmp beside
+# ffmpeg copy+aac and ffmpeg libx264; EGRESS_BENCH_ARGS are passed on, e.g. `EGRESS_BENCH_ARGS="--counts 1,2,4,6"`.
+# Adds the key "egress" to bench/results/latest.json.
 bench: deps
 	$(SWIFT) build -c release --product ingest-bench
+	$(SWIFT) build -c release --product media-pod
 	$(SWIFT) run -c release --skip-build ingest-bench $(BENCH_ARGS)
+	$(PYTHON) bench/egress_bench.py $(EGRESS_BENCH_ARGS)
 
 clean:
 	rm -rf .build
