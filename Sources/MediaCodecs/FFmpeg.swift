@@ -367,7 +367,14 @@ public final class FlvMuxer: @unchecked Sendable, CustomStringConvertible {
         av_dict_free(&options)
         guard opened >= 0 else {
             videoTimeBase = Self.millisecond; audioTimeBase = Self.millisecond
-            throw error("\(label) open", code: opened)
+            var failure = error("\(label) open", code: opened)
+            // FFmpeg's own RTMP client reports a publish the server rejected (unknown stream key, stream already live)
+            // as EPERM or EIO after a successful TCP connect; say so, since "Operation not permitted" misleads.
+            if failure.code == cav_averror(EPERM) || failure.code == cav_averror(EIO) {
+                failure = FFmpegError(operation: failure.operation, code: failure.code,
+                                      message: "\(failure.message): the server refused the publish (stream key wrong or already in use?)")
+            }
+            throw failure
         }
         var muxerOptions: OpaquePointer?
         let seekable = (context.pointee.pb.pointee.seekable & AVIO_SEEKABLE_NORMAL) != 0
