@@ -53,9 +53,10 @@ private func clipAccessUnits() throws -> [[[UInt8]]] {
                        arrival: start)
         let encoder = try OpusEncoder()
         let silence = [Int16](repeating: 0, count: 960 * 2)
-        // 2 s: 50 audio packets (20 ms) and 60 video frames, video arriving 100 ms after capture.
+        // 3 s of audio (20 ms packets) and 2 s of video (60 frames), video arriving 100 ms after capture; the
+        // timeline collects sender reports for 2.5 s before it places anything.
         var events: [(at: Duration, event: SessionEvent)] = []
-        for packet in 0..<100 {
+        for packet in 0..<150 {
             let payload = try encoder.encode(pcm: silence)
             events.append((.milliseconds(20 * packet), .audioPacket(payload: payload, rtpTimestamp: audioBase &+ UInt32(960 * packet), sequenceNumber: UInt16(packet))))
         }

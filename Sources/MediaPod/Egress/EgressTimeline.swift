@@ -23,6 +23,8 @@ struct EgressTimeline {
     }
 
     let syncTimeout: Duration
+    /// How long to collect sender reports before fixing the origin (aiortc reports about once a second).
+    let reportCollection: Duration
     private(set) var video = Stream(clockRate: 90_000)
     private(set) var audio = Stream(clockRate: 48_000)
     /// Wall-clock second (sender NTP or local arrival) that maps to `baseMs`.
@@ -33,20 +35,31 @@ struct EgressTimeline {
     private var baseMs: Int64 = 0
     private let epoch: ContinuousClock.Instant
 
-    init(syncTimeout: Duration = .seconds(5), epoch: ContinuousClock.Instant) {
+    init(syncTimeout: Duration = .seconds(5), reportCollection: Duration = .milliseconds(2500), epoch: ContinuousClock.Instant) {
         self.syncTimeout = syncTimeout
+        self.reportCollection = reportCollection
         self.epoch = epoch
     }
 
     var isSynchronised: Bool { origin != nil }
 
     mutating func noteSenderReport(_ kind: Kind, ntpTimestamp: UInt64, rtpTimestamp: UInt32) {
+        // Once the origin is fixed the mapping stays: moving it would move the stream against the other.
+        guard origin == nil else { return }
         let seconds = Double(ntpTimestamp >> 32) + Double(ntpTimestamp & 0xFFFF_FFFF) / 4_294_967_296
-        let rtp = self[kind].unwrapper.peek(rtpTimestamp)
-        // The first report fixes the mapping; later ones would move it by the sender's jitter in taking them.
-        if self[kind].senderReport == nil {
-            self[kind].senderReport = Mapping(rtp: rtp, seconds: seconds)
+        let report = Mapping(rtp: self[kind].unwrapper.peek(rtpTimestamp), seconds: seconds)
+        // Senders stamp reports late, never early (aiortc and GStreamer map the last *sent* packet to the send
+        // time, so a busy sender's report says its media was captured later than it was). Of the reports seen
+        // while waiting, keep the one that places the stream earliest: the least delayed.
+        if let current = self[kind].senderReport, Self.captureOffset(current, self[kind].clockRate) <= Self.captureOffset(report, self[kind].clockRate) {
+            return
         }
+        self[kind].senderReport = report
+    }
+
+    /// Wall-clock second at which RTP time 0 of the stream was captured, according to one report.
+    private static func captureOffset(_ mapping: Mapping, _ clockRate: Double) -> Double {
+        mapping.seconds - Double(mapping.rtp) / clockRate
     }
 
     /// Call for every frame as it arrives, before asking for its timestamp: the first arrival of each stream
@@ -91,7 +104,8 @@ struct EgressTimeline {
         // Time zero is the first video frame: destinations start on video, and audio a publisher queued up before
         // its first frame (GStreamer sends such a burst once DTLS is up) gets negative times and is dropped.
         if let videoReport = video.senderReport, audio.senderReport != nil,
-           let videoStart = video.firstArrival, audio.firstArrival != nil {
+           let videoStart = video.firstArrival, audio.firstArrival != nil,
+           now - waitingSince! >= reportCollection {
             usesSenderReports = true
             origin = videoReport.seconds + Double(videoStart.rtp - videoReport.rtp) / video.clockRate
             return true
