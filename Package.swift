@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "media-pod", targets: ["MediaPodMain"]),
         .executable(name: "ingest-bench", targets: ["IngestBench"]),
+        .executable(name: "devcluster", targets: ["DevClusterMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -16,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // TLS for devcluster's HTTPS (kubectl sends credentials only over TLS). Only `import NIOSSL`, never
+        // CNIOBoringSSL: ../shared/SWIFT-C.md pitfall 1.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C libraries, each wrapped once (see docs/ARCHITECTURE.md).
@@ -54,6 +58,23 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "MediaPodMain", dependencies: ["MediaPod"]),
+
+        // The local Kubernetes API server for development and tests (DESIGN.md §6).
+        .target(
+            name: "DevCluster",
+            dependencies: [
+                "MediaCrypto",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "DevClusterMain", dependencies: ["DevCluster"]),
         // `make bench`: the ingest path beside its libsrtp and ffmpeg baselines (DESIGN.md §9).
         .executableTarget(name: "IngestBench", dependencies: ["WebRTC", "MediaCrypto"], path: "bench/IngestBench"),
 
@@ -61,6 +82,7 @@ let package = Package(
         .testTarget(name: "WebRTCTests", dependencies: ["WebRTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MediaPodTests", dependencies: ["MediaPod", "MediaCodecs", "WebRTC"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "WebRTC"]),
+        .testTarget(name: "DevClusterTests", dependencies: ["DevCluster"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,3 +22,19 @@ static inline int shim_DTLS1_2_VERSION(void) { return DTLS1_2_VERSION; }
 static inline long shim_SSL_CTX_set_options(SSL_CTX *ctx, long options) { return SSL_CTX_set_options(ctx, options); }
 static inline long shim_SSL_set_options(SSL *ssl, long options) { return SSL_set_options(ssl, options); }
 static inline int shim_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) { return SSL_CTX_set1_groups_list(ctx, list); }
+
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
+
+// X509V3_set_ctx_nodb is a macro and X509V3_CTX a by-value struct: adding a text extension stays in C.
+static inline int shim_X509_add_ext_text(X509 *subject, X509 *issuer, int nid, const char *value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, subject, NULL, NULL, 0);
+    X509_EXTENSION *extension = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (extension == NULL) return 0;
+    int ok = X509_add_ext(subject, extension, -1);
+    X509_EXTENSION_free(extension);
+    return ok;
+}
+static inline long shim_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }

@@ -321,3 +321,83 @@ public final class DtlsEndpoint: @unchecked Sendable {
         return datagrams
     }
 }
+
+/// A private certificate authority and one server certificate it signed, as PEM: what a local HTTPS server
+/// (devcluster) hands to clients in a kubeconfig's `certificate-authority-data`.
+public struct ServingCertificate: Sendable {
+    public let authorityPEM: String
+    public let certificatePEM: String
+    public let privateKeyPEM: String
+
+    public init(authorityPEM: String, certificatePEM: String, privateKeyPEM: String) {
+        self.authorityPEM = authorityPEM
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+    }
+
+    /// A new ECDSA P-256 authority and a server certificate for `hosts` (IP addresses or DNS names), valid a year.
+    public static func generate(hosts: [String], authorityName: String = "devcluster-ca") throws -> ServingCertificate {
+        guard let authorityKey = shim_EVP_EC_gen_p256() else { throw OpenSSLError("EC key generation") }
+        defer { EVP_PKEY_free(authorityKey) }
+        guard let serverKey = shim_EVP_EC_gen_p256() else { throw OpenSSLError("EC key generation") }
+        defer { EVP_PKEY_free(serverKey) }
+
+        let authority = try makeCertificate(
+            subject: authorityName, key: authorityKey, issuer: nil, issuerKey: authorityKey,
+            extensions: [
+                (NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"),
+                (NID_subject_key_identifier, "hash"),
+            ])
+        defer { X509_free(authority) }
+        let names = hosts.map { host in host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? "IP:\(host)" : "DNS:\(host)" }
+        let server = try makeCertificate(
+            subject: hosts.first ?? "localhost", key: serverKey, issuer: authority, issuerKey: authorityKey,
+            extensions: [
+                (NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
+                (NID_ext_key_usage, "serverAuth"), (NID_subject_alt_name, names.joined(separator: ",")),
+                (NID_authority_key_identifier, "keyid:always"),
+            ])
+        defer { X509_free(server) }
+        return ServingCertificate(
+            authorityPEM: try pem { PEM_write_bio_X509($0, authority) },
+            certificatePEM: try pem { PEM_write_bio_X509($0, server) },
+            privateKeyPEM: try pem { PEM_write_bio_PrivateKey($0, serverKey, nil, nil, 0, nil, nil) })
+    }
+
+    private static func makeCertificate(
+        subject: String, key: OpaquePointer, issuer: OpaquePointer?, issuerKey: OpaquePointer,
+        extensions: [(Int32, String)]
+    ) throws -> OpaquePointer {
+        guard let certificate = X509_new() else { throw OpenSSLError("X509_new") }
+        X509_set_version(certificate, 2)
+        let serial = SecureRandom.bytes(8).reduce(0) { ($0 << 8) | UInt64($1) } & 0x7fff_ffff_ffff_ffff
+        ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial)
+        X509_gmtime_adj(X509_getm_notBefore(certificate), -3_600)
+        X509_gmtime_adj(X509_getm_notAfter(certificate), 365 * 86_400)
+        X509_set_pubkey(certificate, key)
+        let name = X509_get_subject_name(certificate)
+        X509_NAME_add_entry_by_txt(name, "CN", shim_MBSTRING_ASC(), Array(subject.utf8), Int32(subject.utf8.count), -1, 0)
+        X509_set_issuer_name(certificate, issuer.map { X509_get_subject_name($0) } ?? name)
+        for (nid, value) in extensions {
+            guard shim_X509_add_ext_text(certificate, issuer ?? certificate, nid, value) == 1 else {
+                X509_free(certificate)
+                throw OpenSSLError("X509 extension \(value)")
+            }
+        }
+        guard X509_sign(certificate, issuerKey, EVP_sha256()) > 0 else {
+            X509_free(certificate)
+            throw OpenSSLError("X509_sign")
+        }
+        return certificate
+    }
+
+    private static func pem(_ write: (OpaquePointer) -> Int32) throws -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw OpenSSLError("BIO_new") }
+        defer { BIO_free(bio) }
+        guard write(bio) == 1 else { throw OpenSSLError("PEM write") }
+        var data: UnsafeMutablePointer<CChar>?
+        let length = shim_BIO_get_mem_data(bio, &data)
+        guard let data, length > 0 else { throw OpenSSLError("PEM read") }
+        return String(decoding: UnsafeRawBufferPointer(start: data, count: Int(length)), as: UTF8.self)
+    }
+}

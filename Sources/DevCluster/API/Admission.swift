@@ -1,0 +1,204 @@
+import Foundation
+
+/// The per-write rules a real API server applies in its resource strategies: system metadata, the
+/// status/spec split of the status subresource, `generation`, built-in defaults, and schema processing of
+/// custom resources and CRDs.
+extension ApiServer {
+    struct Admitted {
+        var object: JSON
+        var changed: Bool
+    }
+
+    func admit(
+        _ incoming: JSON, old: JSON?, _ target: RequestTarget, _ options: WriteOptions, trackFields: Bool = true,
+        warnings: inout [String]
+    ) throws(ApiError) -> Admitted {
+        let resource = target.resource
+        var object = incoming
+        object["apiVersion"] = .string(target.apiVersion)
+        object["kind"] = .string(resource.kind)
+        if resource.storageKey == "secrets" { object = Self.foldStringData(object) }
+
+        if let old {
+            object = carrySystemMetadata(from: old, into: object)
+            if resource.hasStatusSubresource {
+                if target.subresource == "status" {
+                    var next = old
+                    next["status"] = object["status"]
+                    next[path: ["metadata", "managedFields"]] = object[path: ["metadata", "managedFields"]]
+                    object = next
+                } else {
+                    object["status"] = old["status"]
+                }
+            }
+        } else {
+            let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+            try validateName(name, resource)
+            object[path: ["metadata", "uid"]] = .string(UUID().uuidString.lowercased())
+            object[path: ["metadata", "creationTimestamp"]] = .string(Self.now())
+            object[path: ["metadata", "generation"]] = 1
+            object[path: ["metadata", "deletionTimestamp"]] = nil
+            if resource.hasStatusSubresource { object["status"] = nil }
+            object = BuiltinDefaults.onCreate(object, resource)
+        }
+        if !resource.namespaced { object[path: ["metadata", "namespace"]] = nil }
+
+        if let schema = resource.schema {
+            object = try processCustomObject(object, schema: schema, target, options, warnings: &warnings)
+        }
+        if resource.storageKey == CustomResourceDefinitions.storageKey {
+            let errors = customResources.validate(object)
+            if !errors.isEmpty { throw ApiError.invalid(resource, name: target.name ?? "", errors: errors) }
+            if old == nil || target.subresource != "status" { object = customResources.establish(object) }
+        }
+
+        guard let old else {
+            if trackFields {
+                object = ManagedFieldsTracker.recordUpdate(
+                    old: nil, new: object, manager: options.manager, apiVersion: target.apiVersion, now: Self.now(),
+                    shape: resource.applyShape, subresource: target.subresource)
+            }
+            return Admitted(object: object, changed: true)
+        }
+        if Self.specChanged(old, object) {
+            object[path: ["metadata", "generation"]] = .int((old[path: ["metadata", "generation"]]?.intValue ?? 0) + 1)
+        }
+        let changed = Self.withoutVolatileMetadata(object) != Self.withoutVolatileMetadata(old)
+        if changed && trackFields {
+            object = ManagedFieldsTracker.recordUpdate(
+                old: old, new: object, manager: options.manager, apiVersion: target.apiVersion, now: Self.now(),
+                shape: resource.applyShape, subresource: target.subresource)
+        }
+        return Admitted(object: object, changed: changed)
+    }
+
+    /// Fields only the server sets: a client cannot change them by writing the object back.
+    private func carrySystemMetadata(from old: JSON, into object: JSON) -> JSON {
+        var object = object
+        for key in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "name",
+                    "namespace", "resourceVersion"] {
+            object[path: ["metadata", key]] = old[path: ["metadata", key]]
+        }
+        if object[path: ["metadata", "managedFields"]] == nil {
+            object[path: ["metadata", "managedFields"]] = old[path: ["metadata", "managedFields"]]
+        }
+        return object
+    }
+
+    /// `generation` counts changes to anything but metadata and status.
+    static func specChanged(_ old: JSON, _ new: JSON) -> Bool {
+        var a = old.objectValue ?? [:]
+        var b = new.objectValue ?? [:]
+        for key in ["metadata", "status", "apiVersion", "kind"] {
+            a[key] = nil
+            b[key] = nil
+        }
+        return a != b
+    }
+
+    static func withoutVolatileMetadata(_ object: JSON) -> JSON {
+        var object = object
+        object[path: ["metadata", "resourceVersion"]] = nil
+        object[path: ["metadata", "managedFields"]] = nil
+        return object
+    }
+
+    /// Secrets: `stringData` is write-only convenience, folded into base64 `data`.
+    static func foldStringData(_ secret: JSON) -> JSON {
+        guard let strings = secret["stringData"]?.objectValue else { return secret }
+        var secret = secret
+        var data = secret["data"]?.objectValue ?? [:]
+        for (key, value) in strings {
+            data[key] = .string(Data((value.stringValue ?? "").utf8).base64EncodedString())
+        }
+        secret["data"] = .object(data)
+        secret["stringData"] = nil
+        return secret
+    }
+
+    private func validateName(_ name: String, _ resource: ResourceType) throws(ApiError) {
+        if name.isEmpty {
+            throw ApiError.invalid(resource, name: name, errors: [
+                FieldError(reason: .required, field: "metadata.name", message: "Required value: name or generateName is required"),
+            ])
+        }
+        let isLabel = resource.storageKey == "namespaces"
+        if let problem = isLabel ? NameRules.dnsLabelProblem(name) : NameRules.dnsSubdomainProblem(name) {
+            throw ApiError.invalid(resource, name: name, errors: [
+                FieldError(reason: .invalid, field: "metadata.name", message: "Invalid value: \"\(name)\": \(problem)"),
+            ])
+        }
+    }
+
+    /// Defaults, pruning (with `fieldValidation`), then validation, as apiextensions-apiserver orders them.
+    private func processCustomObject(
+        _ object: JSON, schema: CustomResourceSchema, _ target: RequestTarget, _ options: WriteOptions,
+        warnings: inout [String]
+    ) throws(ApiError) -> JSON {
+        let (pruned, prunedPaths) = schema.prune(object)
+        if !prunedPaths.isEmpty {
+            switch options.fieldValidation {
+            case "Strict":
+                let list = prunedPaths.map { "unknown field \"\($0)\"" }
+                throw ApiError.badRequest("strict decoding error: " + list.joined(separator: ", "))
+            case "Ignore": break
+            default: warnings += prunedPaths.map { "unknown field \"\($0)\"" }
+            }
+        }
+        let defaulted = schema.applyDefaults(to: pruned)
+        let errors = schema.validate(defaulted)
+        if !errors.isEmpty { throw ApiError.invalid(target.resource, name: target.name ?? "", errors: errors) }
+        return defaulted
+    }
+}
+
+/// DNS-1123 names, with the messages the API server uses.
+enum NameRules {
+    static func dnsLabelProblem(_ name: String) -> String? {
+        if name.count > 63 { return "must be no more than 63 characters" }
+        guard isLabel(Substring(name)) else {
+            return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+                + "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+                + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+        }
+        return nil
+    }
+
+    static func dnsSubdomainProblem(_ name: String) -> String? {
+        if name.count > 253 { return "must be no more than 253 characters" }
+        guard name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isLabel) else {
+            return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+                + "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+                + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+        }
+        return nil
+    }
+
+    private static func isLabel(_ part: Substring) -> Bool {
+        guard let first = part.first, let last = part.last else { return false }
+        func alphanumeric(_ c: Character) -> Bool { c.isASCII && (c.isLowercase || c.isNumber) }
+        return alphanumeric(first) && alphanumeric(last) && part.allSatisfy { alphanumeric($0) || $0 == "-" }
+    }
+}
+
+/// Defaults of the built-in kinds that clients read back.
+enum BuiltinDefaults {
+    static func onCreate(_ object: JSON, _ resource: ResourceType) -> JSON {
+        var object = object
+        switch (resource.group, resource.plural) {
+        case ("", "namespaces"):
+            object["status"] = ["phase": "Active"]
+            object[path: ["spec", "finalizers"]] = ["kubernetes"]
+            let name = object[path: ["metadata", "name"]] ?? ""
+            object[path: ["metadata", "labels", "kubernetes.io/metadata.name"]] = name
+        case ("", "pods"):
+            object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
+        case ("apps", "deployments"), ("apps", "replicasets"):
+            if object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = 1 }
+        case ("", "services"):
+            if object[path: ["spec", "type"]] == nil { object[path: ["spec", "type"]] = "ClusterIP" }
+        default: break
+        }
+        return object
+    }
+}

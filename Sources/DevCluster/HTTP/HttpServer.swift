@@ -1,0 +1,194 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// A request with its whole body.
+public struct HttpRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    /// Query parameters, percent-decoded; the last value wins.
+    public var query: [String: String]
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Where a streamed response (a watch) writes. Writes are queued on the connection's event loop in call order.
+public struct ResponseStream: Sendable {
+    let channel: Channel
+
+    public func write(_ bytes: [UInt8]) {
+        let channel = channel
+        channel.eventLoop.execute {
+            let buffer = channel.allocator.buffer(bytes: bytes)
+            channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        }
+    }
+
+    /// Ends the response; the connection stays open for the next request.
+    public func finish() {
+        let channel = channel
+        channel.eventLoop.execute {
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+        }
+    }
+
+    public var eventLoop: EventLoop { channel.eventLoop }
+}
+
+public enum HttpReply: Sendable {
+    case full(status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8])
+    /// A chunked response: `start` begins streaming and returns what to call when the client goes away.
+    case stream(status: HTTPResponseStatus, headers: HTTPHeaders, start: @Sendable (ResponseStream) -> (@Sendable () -> Void))
+}
+
+/// HTTP/1.1 on SwiftNIO with streamed responses (watches).
+public final class HttpServer: Sendable {
+    let maxBodyBytes: Int
+    let respond: @Sendable (HttpRequest) -> HttpReply
+
+    public init(maxBodyBytes: Int, respond: @escaping @Sendable (HttpRequest) -> HttpReply) {
+        self.maxBodyBytes = maxBodyBytes
+        self.respond = respond
+    }
+
+    /// Listens on `host:port`, with TLS when `tls` is given.
+    public func bind(host: String, port: Int, tls: NIOSSLContext?, group: EventLoopGroup) async throws -> Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HttpRequestHandler(server: self))
+                }
+            }
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port)
+            .get()
+    }
+
+    static func parseQuery(_ text: Substring) -> [String: String] {
+        var query: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = percentDecode(parts[0])
+            query[key] = parts.count > 1 ? percentDecode(parts[1]) : ""
+        }
+        return query
+    }
+
+    static func percentDecode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: HttpServer
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+    private var cancelStream: (@Sendable () -> Void)?
+
+    init(server: HttpServer) {
+        self.server = server
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelStream?()
+        cancelStream = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+            tooLarge = false
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if body.count + chunk.readableBytes > server.maxBodyBytes {
+                tooLarge = true
+                body = []
+            } else if let bytes = chunk.readBytes(length: chunk.readableBytes) {
+                body += bytes
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            // A new request on a connection whose watch ended: the old stream is over.
+            cancelStream?()
+            cancelStream = nil
+            let reply: HttpReply
+            if tooLarge {
+                let status = ApiError(code: 413, reason: "RequestEntityTooLarge",
+                                      message: "request body larger than \(server.maxBodyBytes) bytes").status
+                reply = .full(status: .payloadTooLarge, headers: ["Content-Type": "application/json"], body: status.serialized())
+            } else {
+                let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+                let request = HttpRequest(
+                    method: head.method, path: HttpServer.percentDecode(parts[0]),
+                    query: parts.count > 1 ? HttpServer.parseQuery(parts[1]) : [:], headers: head.headers, body: body)
+                body = []
+                reply = server.respond(request)
+            }
+            switch reply {
+            case .full(let status, let headers, let body):
+                writeFull(status: status, headers: headers, body: body, keepAlive: head.isKeepAlive, version: head.version,
+                          context: context)
+            case .stream(let status, var headers, let start):
+                headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                    promise: nil)
+                cancelStream = start(ResponseStream(channel: context.channel))
+            }
+        }
+    }
+
+    private func writeFull(
+        status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8], keepAlive: Bool, version: HTTPVersion,
+        context: ChannelHandlerContext
+    ) {
+        var headers = headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

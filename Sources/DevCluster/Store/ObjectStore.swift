@@ -1,0 +1,251 @@
+import NIOConcurrencyHelpers
+
+/// One change to one object, as watches deliver it and the journal records it.
+public struct WatchEvent: Sendable {
+    public enum Kind: String, Sendable { case added = "ADDED", modified = "MODIFIED", deleted = "DELETED" }
+    public var kind: Kind
+    public var storageKey: String
+    public var object: JSON
+    /// The object before the change (selector transitions turn MODIFIED into ADDED/DELETED for a watcher).
+    public var previous: JSON?
+    public var resourceVersion: Int64
+}
+
+/// A watcher's interest: which collection, namespace and objects.
+public struct WatchFilter: Sendable {
+    public var storageKey: String
+    public var namespace: String?
+    public var matches: @Sendable (JSON) -> Bool
+
+    public init(storageKey: String, namespace: String?, matches: @escaping @Sendable (JSON) -> Bool) {
+        self.storageKey = storageKey
+        self.namespace = namespace
+        self.matches = matches
+    }
+
+    func accepts(_ object: JSON) -> Bool {
+        if let namespace, object[path: ["metadata", "namespace"]]?.stringValue != namespace { return false }
+        return matches(object)
+    }
+
+    /// What this watcher sees of an event, if anything (Kubernetes' watch cache rules for selector transitions).
+    func view(of event: WatchEvent) -> (WatchEvent.Kind, JSON)? {
+        switch event.kind {
+        case .added: return accepts(event.object) ? (.added, event.object) : nil
+        case .deleted: return accepts(event.object) ? (.deleted, event.object) : nil
+        case .modified:
+            let now = accepts(event.object)
+            let before = event.previous.map(accepts) ?? false
+            switch (before, now) {
+            case (true, true): return (.modified, event.object)
+            case (false, true): return (.added, event.object)
+            case (true, false): return (.deleted, event.object)
+            case (false, false): return nil
+            }
+        }
+    }
+}
+
+public struct WatchHandle: Sendable {
+    let id: Int
+    let storageKey: String
+}
+
+/// What a read-modify-write decides to do with one object.
+public enum Mutation: Sendable {
+    case put(JSON)
+    /// Removes the object; the JSON is its final state as DELETED events carry it.
+    case delete(JSON)
+    case unchanged
+}
+
+/// All objects of all resources, one monotonic resourceVersion, a bounded event history for watches, and the
+/// journal that makes them survive a restart. Every operation takes one lock: writes are short and watch
+/// delivery only queues bytes on the watcher's channel.
+public final class ObjectStore: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var collections: [String: [String: JSON]] = [:]
+    private var resourceVersion: Int64 = 0
+    private var history: EventHistory
+    private var watchers: [String: [Int: (WatchFilter, @Sendable (WatchEvent.Kind, JSON) -> Void)]] = [:]
+    private var nextWatcherID = 0
+    private let journal: Journal?
+
+    public init(historyLimit: Int, journal: Journal? = nil) throws {
+        self.journal = journal
+        history = EventHistory(capacity: historyLimit)
+        if let journal {
+            let restored = try journal.load()
+            collections = restored.collections
+            resourceVersion = restored.resourceVersion
+            for event in restored.recentEvents { history.append(event) }
+            history.coversFrom = history.events.first?.resourceVersion ?? (resourceVersion + 1)
+            try journal.compact(collections: collections, resourceVersion: resourceVersion, recentEvents: history.events)
+        } else {
+            history.coversFrom = 1
+        }
+    }
+
+    public static func key(namespace: String?, name: String) -> String { "\(namespace ?? "")/\(name)" }
+
+    public var currentResourceVersion: Int64 { lock.withLock { resourceVersion } }
+
+    public func get(_ storageKey: String, namespace: String?, name: String) -> JSON? {
+        lock.withLock { collections[storageKey]?[Self.key(namespace: namespace, name: name)] }
+    }
+
+    public struct ListPage: Sendable {
+        public var items: [JSON]
+        public var resourceVersion: Int64
+        /// The key to continue after, when more items remain.
+        public var continueAfter: String?
+        public var remaining: Int
+    }
+
+    /// Objects in key order (namespace/name), after `startAfter`, at most `limit`.
+    public func list(
+        _ storageKey: String, namespace: String?, startAfter: String? = nil, limit: Int? = nil,
+        where matches: (JSON) -> Bool = { _ in true }
+    ) -> ListPage {
+        lock.withLock {
+            let objects = collections[storageKey] ?? [:]
+            let prefix = namespace.map { "\($0)/" }
+            var keys = objects.keys.filter { key in prefix.map { key.hasPrefix($0) } ?? true }
+            keys.sort()
+            if let startAfter, let start = keys.firstIndex(where: { $0 > startAfter }) {
+                keys.removeFirst(start)
+            } else if startAfter != nil {
+                keys = []
+            }
+            var items: [JSON] = []
+            var lastKey: String?
+            var scanned = 0
+            for key in keys {
+                if let limit, items.count >= limit { break }
+                scanned += 1
+                let object = objects[key]!
+                if matches(object) {
+                    items.append(object)
+                    lastKey = key
+                }
+            }
+            let more = scanned < keys.count
+            return ListPage(items: items, resourceVersion: resourceVersion, continueAfter: more ? lastKey : nil,
+                            remaining: more ? keys.count - scanned : 0)
+        }
+    }
+
+    /// Every object of every collection (for the garbage collector and namespace cleanup).
+    public func allObjects() -> [(storageKey: String, object: JSON)] {
+        lock.withLock {
+            collections.flatMap { storageKey, objects in objects.values.map { (storageKey, $0) } }
+        }
+    }
+
+    /// Atomically reads one object, lets `decide` choose a mutation, applies it and notifies watchers.
+    /// `decide` gets a reader for other collections (e.g. to check that the namespace exists).
+    @discardableResult
+    public func modify(
+        _ storageKey: String, namespace: String?, name: String,
+        _ decide: (JSON?, StoreReader) throws(ApiError) -> Mutation
+    ) throws(ApiError) -> JSON? {
+        let key = Self.key(namespace: namespace, name: name)
+        lock.lock()
+        defer { lock.unlock() }
+        let current = collections[storageKey]?[key]
+        let mutation = try decide(current, StoreReader(store: self))
+        switch mutation {
+        case .unchanged:
+            return current
+        case .put(var object):
+            resourceVersion += 1
+            object[path: ["metadata", "resourceVersion"]] = .string(String(resourceVersion))
+            collections[storageKey, default: [:]][key] = object
+            record(WatchEvent(kind: current == nil ? .added : .modified, storageKey: storageKey, object: object,
+                              previous: current, resourceVersion: resourceVersion))
+            return object
+        case .delete(var object):
+            guard current != nil else { return nil }
+            resourceVersion += 1
+            object[path: ["metadata", "resourceVersion"]] = .string(String(resourceVersion))
+            collections[storageKey]?[key] = nil
+            record(WatchEvent(kind: .deleted, storageKey: storageKey, object: object, previous: current,
+                              resourceVersion: resourceVersion))
+            return object
+        }
+    }
+
+    /// Read access to the store from inside `modify` (the lock is already held).
+    public struct StoreReader {
+        fileprivate let store: ObjectStore
+        public func get(_ storageKey: String, namespace: String?, name: String) -> JSON? {
+            store.collections[storageKey]?[ObjectStore.key(namespace: namespace, name: name)]
+        }
+    }
+
+    private func record(_ event: WatchEvent) {
+        journal?.append(event)
+        history.append(event)
+        guard let interested = watchers[event.storageKey] else { return }
+        for (filter, deliver) in interested.values {
+            if let (kind, object) = filter.view(of: event) { deliver(kind, object) }
+        }
+    }
+
+    /// Starts a watch. Without `fromVersion` the watcher first gets every matching object as ADDED (Kubernetes'
+    /// "Get State and Start at Most Recent"); with one it gets every later event, or 410 when history no longer
+    /// reaches back that far.
+    public func watch(
+        _ filter: WatchFilter, fromVersion: Int64?,
+        deliver: @escaping @Sendable (WatchEvent.Kind, JSON) -> Void
+    ) throws(ApiError) -> (WatchHandle, currentVersion: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fromVersion {
+            if fromVersion < history.coversFrom - 1 {
+                throw ApiError.expired("too old resource version: \(fromVersion) (\(history.coversFrom - 1))")
+            }
+            for event in history.events where event.resourceVersion > fromVersion && event.storageKey == filter.storageKey {
+                if let (kind, object) = filter.view(of: event) { deliver(kind, object) }
+            }
+        } else {
+            let objects = collections[filter.storageKey] ?? [:]
+            for key in objects.keys.sorted() {
+                let object = objects[key]!
+                if filter.accepts(object) { deliver(.added, object) }
+            }
+        }
+        nextWatcherID += 1
+        watchers[filter.storageKey, default: [:]][nextWatcherID] = (filter, deliver)
+        return (WatchHandle(id: nextWatcherID, storageKey: filter.storageKey), resourceVersion)
+    }
+
+    public func stopWatching(_ handle: WatchHandle) {
+        lock.withLock { _ = watchers[handle.storageKey]?.removeValue(forKey: handle.id) }
+    }
+
+    public var watcherCount: Int { lock.withLock { watchers.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// The most recent events, oldest first, up to a capacity.
+struct EventHistory {
+    let capacity: Int
+    private var ring: [WatchEvent] = []
+    private var head = 0
+    /// The oldest resourceVersion whose event is still held (or the next one to come when none were dropped).
+    var coversFrom: Int64 = 1
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    mutating func append(_ event: WatchEvent) {
+        if ring.count < capacity {
+            ring.append(event)
+        } else {
+            ring[head] = event
+            head = (head + 1) % capacity
+            coversFrom = ring[head].resourceVersion
+        }
+    }
+
+    var events: [WatchEvent] { Array(ring[head...] + ring[..<head]) }
+}
