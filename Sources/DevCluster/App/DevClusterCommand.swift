@@ -30,10 +30,10 @@ public struct Serve: ParsableCommand {
     public var kubeconfigOut: String = ProcessInfo.processInfo.environment["DEVCLUSTER_KUBECONFIG_OUT"] ?? "devcluster.kubeconfig"
 
     @Option(help: "Keep objects here so they survive a restart (env DEVCLUSTER_DATA_DIR); in memory only when absent.")
-    public var dataDir: String? = ProcessInfo.processInfo.environment["DEVCLUSTER_DATA_DIR"]
+    public var dataDir: String?
 
     @Option(help: "Bearer token clients must send (env DEVCLUSTER_TOKEN); random when absent, or kept in the data dir.")
-    public var token: String? = ProcessInfo.processInfo.environment["DEVCLUSTER_TOKEN"]
+    public var token: String?
 
     @Option(help: "Watch events kept for resuming watches; older resourceVersions get 410 Expired (env DEVCLUSTER_WATCH_HISTORY).")
     public var watchHistory: Int = Int(ProcessInfo.processInfo.environment["DEVCLUSTER_WATCH_HISTORY"] ?? "") ?? 20_000
@@ -53,9 +53,13 @@ public struct Serve: ParsableCommand {
     }
 
     public func serve() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let dataDir = self.dataDir ?? environment["DEVCLUSTER_DATA_DIR"]
+        let token = self.token ?? environment["DEVCLUSTER_TOKEN"]
+        let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "devcluster")

@@ -69,8 +69,11 @@ public final class Journal: @unchecked Sendable {
         ]
         let temporary = directory.appendingPathComponent("snapshot.json.tmp")
         try Data(snapshot.serialized()).write(to: temporary)
-        _ = try FileManager.default.replaceItemAt(snapshotURL, withItemAt: temporary)
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        // rename(2) swaps the snapshot atomically: a kill leaves the old or the new one, never half.
+        guard rename(temporary.path, snapshotURL.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: snapshotURL.path])
+        }
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         log = try FileHandle(forWritingTo: logURL)
         entriesSinceSnapshot = 0
     }

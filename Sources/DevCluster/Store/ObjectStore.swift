@@ -81,6 +81,8 @@ public final class ObjectStore: @unchecked Sendable {
             for event in restored.recentEvents { history.append(event) }
             history.coversFrom = history.events.first?.resourceVersion ?? (resourceVersion + 1)
             try journal.compact(collections: collections, resourceVersion: resourceVersion, recentEvents: history.events)
+            // Called from `record`, with the lock held.
+            journal.snapshotSource = { [unowned self] in (collections, resourceVersion, history.events) }
         } else {
             history.coversFrom = 1
         }

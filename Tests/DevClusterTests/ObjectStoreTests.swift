@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import DevCluster
+
+@Suite struct ObjectStoreTests {
+    func configMap(_ name: String, labels: [String: String] = [:]) -> JSON {
+        ["metadata": ["name": .string(name), "namespace": "default",
+                      "labels": .object(labels.mapValues { .string($0) })]]
+    }
+
+    func put(_ store: ObjectStore, _ object: JSON) throws {
+        try store.modify("configmaps", namespace: "default", name: object[path: ["metadata", "name"]]!.stringValue!) { _, _ in
+            .put(object)
+        }
+    }
+
+    @Test func everyWriteGetsTheNextResourceVersion() throws {
+        let store = try ObjectStore(historyLimit: 100)
+        try put(store, configMap("a"))
+        try put(store, configMap("b"))
+        #expect(store.get("configmaps", namespace: "default", name: "b")?[path: ["metadata", "resourceVersion"]] == "2")
+        #expect(store.currentResourceVersion == 2)
+    }
+
+    @Test func watchReplaysHistoryAfterAVersionAndExpiresBeyondIt() throws {
+        let store = try ObjectStore(historyLimit: 100)
+        for index in 0..<150 { try put(store, configMap("cm-\(index)")) }
+        let seen = Mutex<[Int64]>([])
+        let filter = WatchFilter(storageKey: "configmaps", namespace: "default") { _ in true }
+        let (handle, _) = try store.watch(filter, fromVersion: 140) { _, object in
+            seen.withLock { $0.append(Int64(object[path: ["metadata", "resourceVersion"]]!.stringValue!)!) }
+        }
+        #expect(seen.withLock { $0 } == Array(141...150))
+        store.stopWatching(handle)
+        #expect(throws: ApiError.self) { try store.watch(filter, fromVersion: 10) { _, _ in } }
+    }
+
+    @Test func labelTransitionsBecomeAddedAndDeletedForASelectiveWatcher() throws {
+        let store = try ObjectStore(historyLimit: 100)
+        let kinds = Mutex<[WatchEvent.Kind]>([])
+        let filter = WatchFilter(storageKey: "configmaps", namespace: nil) {
+            $0[path: ["metadata", "labels", "tier"]] == "web"
+        }
+        _ = try store.watch(filter, fromVersion: 0) { kind, _ in kinds.withLock { $0.append(kind) } }
+        try put(store, configMap("a"))
+        try put(store, configMap("a", labels: ["tier": "web"]))
+        try put(store, configMap("a", labels: ["tier": "web", "x": "y"]))
+        try put(store, configMap("a"))
+        #expect(kinds.withLock { $0 } == [.added, .modified, .deleted])
+    }
+
+    @Test func journalRestoresObjectsVersionsAndRecentEvents() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            let store = try ObjectStore(historyLimit: 100, journal: try Journal(directory: directory, historyLimit: 100))
+            try put(store, configMap("a"))
+            try put(store, configMap("b"))
+            try store.modify("configmaps", namespace: "default", name: "a") { current, _ in .delete(current!) }
+        }
+        let restored = try ObjectStore(historyLimit: 100, journal: try Journal(directory: directory, historyLimit: 100))
+        #expect(restored.currentResourceVersion == 3)
+        #expect(restored.get("configmaps", namespace: "default", name: "a") == nil)
+        #expect(restored.get("configmaps", namespace: "default", name: "b") != nil)
+        let kinds = Mutex<[WatchEvent.Kind]>([])
+        let filter = WatchFilter(storageKey: "configmaps", namespace: nil) { _ in true }
+        _ = try restored.watch(filter, fromVersion: 1) { kind, _ in kinds.withLock { $0.append(kind) } }
+        #expect(kinds.withLock { $0 } == [.added, .deleted])
+    }
+}
