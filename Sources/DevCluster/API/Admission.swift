@@ -50,6 +50,7 @@ extension ApiServer {
             let errors = customResources.validate(object)
             if !errors.isEmpty { throw ApiError.invalid(resource, name: target.name ?? "", errors: errors) }
             if old == nil || target.subresource != "status" { object = customResources.establish(object) }
+            warnings += customResources.unevaluatedRuleWarnings(object)
         }
 
         guard let old else {
@@ -119,14 +120,15 @@ extension ApiServer {
     private func validateName(_ name: String, _ resource: ResourceType) throws(ApiError) {
         if name.isEmpty {
             throw ApiError.invalid(resource, name: name, errors: [
-                FieldError(reason: .required, field: "metadata.name", message: "Required value: name or generateName is required"),
+                .required("metadata.name", detail: "name or generateName is required"),
             ])
         }
-        let isLabel = resource.storageKey == "namespaces"
-        if let problem = isLabel ? NameRules.dnsLabelProblem(name) : NameRules.dnsSubdomainProblem(name) {
-            throw ApiError.invalid(resource, name: name, errors: [
-                FieldError(reason: .invalid, field: "metadata.name", message: "Invalid value: \"\(name)\": \(problem)"),
-            ])
+        let problems = resource.storageKey == "namespaces"
+            ? NameValidation.dns1123Label(name) : NameValidation.dns1123Subdomain(name)
+        if !problems.isEmpty {
+            throw ApiError.invalid(resource, name: name, errors: problems.map {
+                FieldError.invalid("metadata.name", value: .string(name), detail: $0)
+            })
         }
     }
 
@@ -140,7 +142,9 @@ extension ApiServer {
             switch options.fieldValidation {
             case "Strict":
                 let list = prunedPaths.map { "unknown field \"\($0)\"" }
-                throw ApiError.badRequest("strict decoding error: " + list.joined(separator: ", "))
+                let kind = target.resource.kind
+                throw ApiError.badRequest("\(kind) in version \"\(target.version)\" cannot be handled as a \(kind): "
+                    + "strict decoding error: " + list.joined(separator: ", "))
             case "Ignore": break
             default: warnings += prunedPaths.map { "unknown field \"\($0)\"" }
             }
@@ -149,35 +153,6 @@ extension ApiServer {
         let errors = schema.validate(defaulted)
         if !errors.isEmpty { throw ApiError.invalid(target.resource, name: target.name ?? "", errors: errors) }
         return defaulted
-    }
-}
-
-/// DNS-1123 names, with the messages the API server uses.
-enum NameRules {
-    static func dnsLabelProblem(_ name: String) -> String? {
-        if name.count > 63 { return "must be no more than 63 characters" }
-        guard isLabel(Substring(name)) else {
-            return "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
-                + "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-                + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-        }
-        return nil
-    }
-
-    static func dnsSubdomainProblem(_ name: String) -> String? {
-        if name.count > 253 { return "must be no more than 253 characters" }
-        guard name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy(isLabel) else {
-            return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
-                + "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
-                + "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-        }
-        return nil
-    }
-
-    private static func isLabel(_ part: Substring) -> Bool {
-        guard let first = part.first, let last = part.last else { return false }
-        func alphanumeric(_ c: Character) -> Bool { c.isASCII && (c.isLowercase || c.isNumber) }
-        return alphanumeric(first) && alphanumeric(last) && part.allSatisfy { alphanumeric($0) || $0 == "-" }
     }
 }
 

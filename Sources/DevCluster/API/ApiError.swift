@@ -56,9 +56,6 @@ public struct ApiError: Error, Sendable {
     }
 
     public static func invalid(_ resource: ResourceType, name: String, errors: [FieldError]) -> ApiError {
-        let kindPrefix = resource.group.isEmpty ? resource.kind : "\(resource.kind).\(resource.group)"
-        let summary = errors.map { "\($0.field): \($0.message)" }
-        let joined = summary.count == 1 ? summary[0] : "[" + summary.joined(separator: ", ") + "]"
         var details: JSON = [
             "name": .string(name), "kind": .string(resource.kind),
             "causes": .array(errors.map {
@@ -66,7 +63,8 @@ public struct ApiError: Error, Sendable {
             }),
         ]
         if !resource.group.isEmpty { details["group"] = .string(resource.group) }
-        return ApiError(code: 422, reason: "Invalid", message: "\(kindPrefix) \"\(name)\" is invalid: \(joined)",
+        return ApiError(code: 422, reason: "Invalid",
+                        message: statusMessage(kind: resource.kind, group: resource.group, name: name, errors: errors),
                         details: details)
     }
 

@@ -51,6 +51,17 @@ final class CustomResourceDefinitions: Sendable {
         return errors
     }
 
+    /// devcluster does not run CEL: say so when a CRD relies on it, rather than silently accepting everything.
+    func unevaluatedRuleWarnings(_ crd: JSON) -> [String] {
+        (crd[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
+            guard let schemaJSON = version[path: ["schema", "openAPIV3Schema"]],
+                  let schema = try? StructuralSchema(schemaJSON), !schema.unevaluatedRules.isEmpty
+            else { return nil }
+            return "devcluster does not evaluate x-kubernetes-validations: \(schema.unevaluatedRules.count) rule(s) "
+                + "of version \(version["name"]?.stringValue ?? "") are not enforced"
+        }
+    }
+
     /// Sets the conditions a real server reports once the names are accepted and the resource is served.
     func establish(_ crd: JSON) -> JSON {
         var crd = crd

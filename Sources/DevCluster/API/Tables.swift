@@ -1,5 +1,3 @@
-import Foundation
-
 /// Server-side printing (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`): kubectl shows the columns
 /// the server chooses, so built-ins get their familiar columns and CRDs their `additionalPrinterColumns`.
 extension ApiServer {
@@ -17,13 +15,9 @@ extension ApiServer {
         }
         let rows: [JSON] = objects.map { object in
             var cells: [JSON] = [object[path: ["metadata", "name"]] ?? ""]
-            for column in resource.columns {
-                var cell = column.cell(object)
-                if column.type == "date", let timestamp = cell.stringValue { cell = .string(Self.age(since: timestamp)) }
-                cells.append(cell)
-            }
+            for column in resource.columns { cells.append(column.cell(object)) }
             if addsAge {
-                cells.append(.string(Self.age(since: object[path: ["metadata", "creationTimestamp"]]?.stringValue ?? "")))
+                cells.append(PrinterColumnPath.cellText([object[path: ["metadata", "creationTimestamp"]] ?? ""], type: "date"))
             }
             var row: JSON = ["cells": .array(cells)]
             switch format.includeObject {
@@ -50,24 +44,5 @@ extension ApiServer {
             "name": .string(name), "type": .string(type), "format": .string(format),
             "description": .string(description), "priority": .int(Int64(priority)),
         ]
-    }
-
-    /// The age kubectl prints (apimachinery's `duration.HumanDuration`).
-    static func age(since timestamp: String) -> String {
-        guard let created = try? Date(timestamp, strategy: .iso8601) else { return "<unknown>" }
-        let seconds = Int(Date.now.timeIntervalSince(created))
-        if seconds < -1 { return "<invalid>" }
-        if seconds < 0 { return "0s" }
-        if seconds < 60 * 2 { return "\(seconds)s" }
-        let minutes = seconds / 60
-        if minutes < 10 { return seconds % 60 == 0 ? "\(minutes)m" : "\(minutes)m\(seconds % 60)s" }
-        if minutes < 60 * 3 { return "\(minutes)m" }
-        let hours = minutes / 60
-        if hours < 8 { return minutes % 60 == 0 ? "\(hours)h" : "\(hours)h\(minutes % 60)m" }
-        if hours < 48 { return "\(hours)h" }
-        if hours < 24 * 8 { return hours % 24 == 0 ? "\(hours / 24)d" : "\(hours / 24)d\(hours % 24)h" }
-        if hours < 24 * 365 * 2 { return "\(hours / 24)d" }
-        if hours < 24 * 365 * 8 { return "\(hours / 24 / 365)y\((hours / 24) % 365)d" }
-        return "\(hours / 24 / 365)y"
     }
 }
