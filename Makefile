@@ -9,6 +9,7 @@ deps:
 
 build: deps
 	$(SWIFT) build --product media-pod
+	$(SWIFT) build --product devcluster
 
 unit-test: deps
 	$(SWIFT) test
@@ -19,6 +20,7 @@ integration-test: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product media-pod
+	$(SWIFT) build --product devcluster
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest Tests/Integration
 
@@ -27,11 +29,17 @@ test: deps
 # Egress (bench/egress_bench.py, ~4.5 min): the release media-pod with N aiortc publishers → nginx-rtmp beside
 # ffmpeg copy+aac and ffmpeg libx264; EGRESS_BENCH_ARGS are passed on, e.g. `EGRESS_BENCH_ARGS="--counts 1,2,4,6"`.
 # Adds the key "egress" to bench/results/latest.json.
+# devcluster (bench/devcluster_bench.py): the release devcluster with 10 000 custom objects (create rate and latency,
+# full and paged list, watch fan-out to 200 watchers, RSS and CPU per phase) beside GET /version and a Python TLS
+# server sending the same bytes; DEVCLUSTER_BENCH_ARGS are passed on, e.g. `DEVCLUSTER_BENCH_ARGS="--objects 2000
+# --watchers 50"`. Adds the key "devcluster" to bench/results/latest.json.
 bench: deps
 	$(SWIFT) build -c release --product ingest-bench
 	$(SWIFT) build -c release --product media-pod
+	$(SWIFT) build -c release --product devcluster
 	$(SWIFT) run -c release --skip-build ingest-bench $(BENCH_ARGS)
 	$(PYTHON) bench/egress_bench.py $(EGRESS_BENCH_ARGS)
+	$(PYTHON) bench/devcluster_bench.py $(DEVCLUSTER_BENCH_ARGS)
 
 clean:
 	rm -rf .build

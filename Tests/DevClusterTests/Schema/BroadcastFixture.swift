@@ -60,7 +60,6 @@ let broadcastSchemaText = """
     }
     """
 
-func json(_ text: String) throws -> JSON { try JSON.parse(text) }
 
 func broadcastSchema() throws -> StructuralSchema { try StructuralSchema(json(broadcastSchemaText)) }
 
