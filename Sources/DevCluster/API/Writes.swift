@@ -25,6 +25,11 @@ extension ApiServer {
     /// The request body as JSON (YAML is accepted where kubectl or a client may send it).
     func decodeBody(_ request: HttpRequest) throws(ApiError) -> JSON {
         let contentType = request.headers.first(name: "Content-Type") ?? "application/json"
+        if contentType.contains("application/vnd.kubernetes.protobuf") {
+            do { return try KubernetesProtobuf.decode(request.body) } catch {
+                throw ApiError(code: 415, reason: "UnsupportedMediaType", message: error.description)
+            }
+        }
         if contentType.contains("protobuf") || contentType.contains("cbor") {
             throw ApiError(code: 415, reason: "UnsupportedMediaType",
                            message: "the body of the request was in an unknown format - accepted media types include: "
