@@ -15,6 +15,9 @@ from harness.pod import Broadcast, MediaPod
 from harness.ports import free_port as _free_port
 from harness.rtmp_sinks import FfmpegRtmpSink, NginxRtmp, check_ffmpeg, check_nginx_rtmp
 
+# The devcluster tests' fixtures (devcluster, namespace, crds, api, private_devcluster).
+pytest_plugins = ["devcluster_fixtures"]
+
 
 def _attachments(node) -> list:
     if not hasattr(node, "_media_attachments"):

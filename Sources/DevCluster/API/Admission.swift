@@ -14,13 +14,14 @@ extension ApiServer {
         warnings: inout [String]
     ) throws(ApiError) -> Admitted {
         let resource = target.resource
-        var object = incoming
+        var object = resource.storage.map { $0.toStorage(incoming) } ?? incoming
         object["apiVersion"] = .string(target.apiVersion)
         object["kind"] = .string(resource.kind)
         if resource.storageKey == "secrets" { object = Self.foldStringData(object) }
 
         if let old {
             object = carrySystemMetadata(from: old, into: object)
+            try checkNoNewFinalizersWhileDeleting(old: old, new: object, target)
             if resource.hasStatusSubresource {
                 if target.subresource == "status" {
                     var next = old
@@ -40,6 +41,11 @@ extension ApiServer {
             object[path: ["metadata", "deletionTimestamp"]] = nil
             if resource.hasStatusSubresource { object["status"] = nil }
             object = BuiltinDefaults.onCreate(object, resource)
+        }
+        if resource.schema == nil {
+            object = BuiltinDefaults.onWrite(object, resource)
+            let errors = BuiltinValidation.validate(object, resource)
+            if !errors.isEmpty { throw ApiError.invalid(resource, name: target.name ?? "", errors: errors) }
         }
         if !resource.namespaced { object[path: ["metadata", "namespace"]] = nil }
 
@@ -71,6 +77,18 @@ extension ApiServer {
                 shape: resource.applyShape, subresource: target.subresource)
         }
         return Admitted(object: object, changed: changed)
+    }
+
+    private func checkNoNewFinalizersWhileDeleting(old: JSON, new: JSON, _ target: RequestTarget) throws(ApiError) {
+        guard old[path: ["metadata", "deletionTimestamp"]] != nil else { return }
+        let before = Set((old[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue))
+        let added = (new[path: ["metadata", "finalizers"]]?.arrayValue ?? []).compactMap(\.stringValue)
+            .filter { !before.contains($0) }
+        guard !added.isEmpty else { return }
+        throw ApiError.invalid(target.resource, name: target.name ?? "", errors: [
+            .forbidden("metadata.finalizers", detail: "no new finalizers can be added if the object is being deleted, "
+                + "found new finalizers \(GoFormat.stringSlice(added))"),
+        ])
     }
 
     /// Fields only the server sets: a client cannot change them by writing the object back.
@@ -153,27 +171,5 @@ extension ApiServer {
         let errors = schema.validate(defaulted)
         if !errors.isEmpty { throw ApiError.invalid(target.resource, name: target.name ?? "", errors: errors) }
         return defaulted
-    }
-}
-
-/// Defaults of the built-in kinds that clients read back.
-enum BuiltinDefaults {
-    static func onCreate(_ object: JSON, _ resource: ResourceType) -> JSON {
-        var object = object
-        switch (resource.group, resource.plural) {
-        case ("", "namespaces"):
-            object["status"] = ["phase": "Active"]
-            object[path: ["spec", "finalizers"]] = ["kubernetes"]
-            let name = object[path: ["metadata", "name"]] ?? ""
-            object[path: ["metadata", "labels", "kubernetes.io/metadata.name"]] = name
-        case ("", "pods"):
-            object["status"] = ["phase": "Pending", "qosClass": "BestEffort"]
-        case ("apps", "deployments"), ("apps", "replicasets"):
-            if object[path: ["spec", "replicas"]] == nil { object[path: ["spec", "replicas"]] = 1 }
-        case ("", "services"):
-            if object[path: ["spec", "type"]] == nil { object[path: ["spec", "type"]] = "ClusterIP" }
-        default: break
-        }
-        return object
     }
 }

@@ -94,7 +94,7 @@ final class CustomResourceDefinitions: Sendable {
 
     func withdrawn(_ crd: JSON, store: ObjectStore) {
         guard let resource = resourceType(crd) else { return }
-        registry.unregister(storageKey: resource.storageKey)
+        registry.unregister(resource)
         for (storageKey, object) in store.allObjects() where storageKey == resource.storageKey {
             let namespace = object[path: ["metadata", "namespace"]]?.stringValue
             let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
@@ -106,7 +106,7 @@ final class CustomResourceDefinitions: Sendable {
 
     /// Serves every CRD found in the store (after a restart).
     func restore(from store: ObjectStore) {
-        for object in store.list(Self.storageKey, namespace: nil).items { served(object) }
+        for object in (try? store.list(Self.storageKey, namespace: nil).items) ?? [] { served(object) }
     }
 
     func resourceType(_ crd: JSON) -> ResourceType? {

@@ -18,7 +18,7 @@ extension ApiServer {
 
     /// The object as the requested version shows it.
     func present(_ object: JSON, _ target: RequestTarget) -> JSON {
-        var object = object
+        var object = target.resource.storage.map { $0.fromStorage(object) } ?? object
         object["apiVersion"] = .string(target.apiVersion)
         object["kind"] = .string(target.resource.kind)
         return object
@@ -63,13 +63,15 @@ extension ApiServer {
         let selection = try selection(target, request.query)
         let limit = request.query["limit"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
         var startAfter: String?
+        var atVersion: Int64?
         if let token = request.query["continue"], !token.isEmpty {
-            startAfter = try ContinueToken.decode(token, currentVersion: store.currentResourceVersion)
+            let position = try ContinueToken.decode(token)
+            (startAfter, atVersion) = (position.startAfter, position.resourceVersion)
         }
         let resource = target.resource
-        let page = store.list(resource.storageKey, namespace: target.namespace, startAfter: startAfter, limit: limit) {
-            selection.matches($0, resource)
-        }
+        let page = try store.list(
+            resource.storageKey, namespace: target.namespace, startAfter: startAfter, limit: limit, atVersion: atVersion
+        ) { selection.matches($0, resource) }
         let items = page.items.map { present($0, target) }
         var metadata: JSON = ["resourceVersion": .string(String(page.resourceVersion))]
         if let last = page.continueAfter {
@@ -157,6 +159,8 @@ extension ApiServer {
             }
             loop.scheduleTask(in: timeout) {
                 end()
+                // kube-apiserver sends a last bookmark before a timed-out watch ends, so the client resumes from it.
+                if bookmarks { stream.write(bookmark(store.currentResourceVersion, false)) }
                 stream.finish()
             }
             return end
@@ -184,19 +188,18 @@ extension ApiServer {
     }
 }
 
-/// `continue` tokens: where the previous page ended. Pages are read from the current state (not a snapshot
-/// at the first page's version, as etcd would give): a documented simplification.
+/// `continue` tokens: the first page's resourceVersion and where the previous page ended.
 enum ContinueToken {
     static func encode(after key: String, resourceVersion: Int64) -> String {
         let json: JSON = ["v": "meta.k8s.io/v1", "rv": .int(resourceVersion), "start": .string(key)]
         return Data(json.serialized()).base64EncodedString()
     }
 
-    static func decode(_ token: String, currentVersion: Int64) throws(ApiError) -> String {
+    static func decode(_ token: String) throws(ApiError) -> (startAfter: String, resourceVersion: Int64) {
         guard let data = Data(base64Encoded: token), let json = try? JSON.parse([UInt8](data)),
-              let key = json["start"]?.stringValue
+              let key = json["start"]?.stringValue, let version = json["rv"]?.intValue
         else { throw ApiError.badRequest("continue key is not valid: illegal base64 data") }
-        return key
+        return (key, version)
     }
 }
 

@@ -2,19 +2,19 @@
 /// the server chooses, so built-ins get their familiar columns and CRDs their `additionalPrinterColumns`.
 extension ApiServer {
     func table(_ resource: ResourceType, objects: [JSON], resourceVersion: Int64?, format: ResponseFormat) -> JSON {
-        var definitions: [JSON] = [column("Name", type: "string", format: "name",
-                                          description: "Name must be unique within a namespace.")]
+        var definitions: [JSON] = resource.standardColumns
+            ? [column("Name", type: "string", format: "name", description: "Name must be unique within a namespace.")] : []
         for column in resource.columns {
             definitions.append(self.column(column.name, type: column.type, format: column.format,
                                            description: column.description, priority: column.priority))
         }
-        let addsAge = resource.schema == nil || resource.columns.isEmpty
+        let addsAge = resource.standardColumns && (resource.schema == nil || resource.columns.isEmpty)
         if addsAge {
             definitions.append(column("Age", type: "string", format: "",
                                       description: "CreationTimestamp is a timestamp representing the server time when this object was created."))
         }
         let rows: [JSON] = objects.map { object in
-            var cells: [JSON] = [object[path: ["metadata", "name"]] ?? ""]
+            var cells: [JSON] = resource.standardColumns ? [object[path: ["metadata", "name"]] ?? ""] : []
             for column in resource.columns { cells.append(column.cell(object)) }
             if addsAge {
                 cells.append(PrinterColumnPath.cellText([object[path: ["metadata", "creationTimestamp"]] ?? ""], type: "date"))

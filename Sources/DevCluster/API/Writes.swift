@@ -267,6 +267,15 @@ extension ApiServer {
         }
         var config = document
         if target.resource.storageKey == "secrets" { config = Self.foldStringData(config) }
+        // Server-side apply types the configuration against the schema first: an unknown field fails it.
+        if let schema = target.resource.schema {
+            let unknown = schema.prune(config).prunedPaths.map { ".\($0): field not declared in schema" }
+            if !unknown.isEmpty {
+                let object = "\(target.namespace.map { "\($0)/" } ?? "")\(target.name ?? ""); \(target.apiVersion), Kind=\(target.resource.kind)"
+                let reasons = unknown.count == 1 ? unknown[0] : "errors:\n  " + unknown.joined(separator: "\n  ")
+                throw ApiError.badRequest("failed to create typed patch object (\(object)): \(reasons)")
+            }
+        }
         return config
     }
 
@@ -290,26 +299,50 @@ extension ApiServer {
     func delete(_ target: RequestTarget, _ request: HttpRequest) throws(ApiError) -> HttpReply {
         guard target.subresource == nil else { throw ApiError.methodNotAllowed("delete is not allowed on a subresource") }
         let options = try deleteOptions(request)
-        let deleted = try deleteObject(target, name: target.name!, options: options)
-        return Self.reply(json: present(deleted, target))
+        let (object, removed) = try deleteObject(target, name: target.name!, options: options)
+        // A real server answers 202 with the object while finalizers hold it, and for most built-ins a Success
+        // Status once it is gone (custom resources and pods return the deleted object).
+        if !removed { return Self.reply(json: present(object, target), status: .accepted) }
+        if target.resource.schema != nil || target.resource.storageKey == "pods" {
+            return Self.reply(json: present(object, target))
+        }
+        var details = ApiError.details(target.resource, name: target.name!)
+        details["uid"] = object[path: ["metadata", "uid"]]
+        return Self.reply(json: ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": details])
     }
 
     struct DeleteOptions {
+        enum Propagation: String { case background = "Background", foreground = "Foreground", orphan = "Orphan" }
         var resourceVersion: String?
         var uid: String?
         var dryRun: Bool
+        var propagation: Propagation = .background
     }
 
     private func deleteOptions(_ request: HttpRequest) throws(ApiError) -> DeleteOptions {
         let body = request.body.isEmpty ? JSON.object([:]) : try decodeBody(request)
         let dryRun = request.query["dryRun"] == "All" || (body["dryRun"]?.arrayValue?.contains("All") ?? false)
+        var propagation = DeleteOptions.Propagation.background
+        if body["orphanDependents"]?.boolValue == true { propagation = .orphan }
+        if let policy = request.query["propagationPolicy"] ?? body["propagationPolicy"]?.stringValue {
+            guard let parsed = DeleteOptions.Propagation(rawValue: policy) else {
+                throw ApiError.badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: "
+                    + "\"\(policy)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+            }
+            propagation = parsed
+        }
         return DeleteOptions(
             resourceVersion: body[path: ["preconditions", "resourceVersion"]]?.stringValue,
-            uid: body[path: ["preconditions", "uid"]]?.stringValue, dryRun: dryRun)
+            uid: body[path: ["preconditions", "uid"]]?.stringValue, dryRun: dryRun, propagation: propagation)
     }
 
-    /// Deletes now, or marks for deletion when finalizers (or namespace cleanup) must run first.
-    func deleteObject(_ target: RequestTarget, name: String, options: DeleteOptions) throws(ApiError) -> JSON {
+    /// Deletes now, or marks for deletion when finalizers (or namespace cleanup, or foreground propagation) must
+    /// run first. Returns the object's last state and whether it is gone.
+    @discardableResult
+    func deleteObject(_ target: RequestTarget, name: String, options: DeleteOptions) throws(ApiError) -> (JSON, removed: Bool) {
+        if target.resource.storageKey == "namespaces", ["default", "kube-system", "kube-public"].contains(name) {
+            throw ApiError.forbidden("namespaces \"\(name)\" is forbidden: this namespace may not be deleted")
+        }
         var removed = false
         let result = try store.modify(target.resource.storageKey, namespace: target.namespace, name: name) {
             current, _ throws(ApiError) in
@@ -327,7 +360,10 @@ extension ApiServer {
                     + "failed: UID in precondition: \(uid), UID in object meta: \(object[path: ["metadata", "uid"]]?.stringValue ?? "")")
             }
             if options.dryRun { return .unchanged }
-            let finalizers = object[path: ["metadata", "finalizers"]]?.arrayValue ?? []
+            var finalizers = object[path: ["metadata", "finalizers"]]?.arrayValue ?? []
+            if options.propagation == .foreground, !finalizers.contains("foregroundDeletion") {
+                finalizers.append("foregroundDeletion")
+            }
             let isNamespace = target.resource.storageKey == "namespaces"
             if finalizers.isEmpty && !isNamespace {
                 removed = true
@@ -336,26 +372,47 @@ extension ApiServer {
             if object[path: ["metadata", "deletionTimestamp"]] != nil { return .unchanged }
             object[path: ["metadata", "deletionTimestamp"]] = .string(Self.now())
             object[path: ["metadata", "deletionGracePeriodSeconds"]] = 0
+            object[path: ["metadata", "finalizers"]] = finalizers.isEmpty ? nil : .array(finalizers)
+            object[path: ["metadata", "generation"]] = .int((object[path: ["metadata", "generation"]]?.intValue ?? 0) + 1)
             if isNamespace { object[path: ["status", "phase"]] = "Terminating" }
             return .put(object)
         }
         guard let result else { throw ApiError.notFound(target.resource, name: name) }
+        if options.propagation == .orphan, let uid = result[path: ["metadata", "uid"]]?.stringValue {
+            releaseDependents(of: uid)
+        }
         if removed { afterDelete(target, deleted: result) }
         onDelete()
-        return result
+        return (result, removed)
+    }
+
+    /// Orphan propagation: dependents lose their reference to the owner and stay.
+    private func releaseDependents(of ownerUID: String) {
+        for (storageKey, object) in store.allObjects() {
+            let references = object[path: ["metadata", "ownerReferences"]]?.arrayValue ?? []
+            guard references.contains(where: { $0["uid"]?.stringValue == ownerUID }) else { continue }
+            _ = try? store.modify(storageKey, namespace: object[path: ["metadata", "namespace"]]?.stringValue,
+                                  name: object[path: ["metadata", "name"]]?.stringValue ?? "") { current, _ in
+                guard var current else { return .unchanged }
+                let kept = (current[path: ["metadata", "ownerReferences"]]?.arrayValue ?? [])
+                    .filter { $0["uid"]?.stringValue != ownerUID }
+                current[path: ["metadata", "ownerReferences"]] = kept.isEmpty ? nil : .array(kept)
+                return .put(current)
+            }
+        }
     }
 
     func deleteCollection(_ target: RequestTarget, _ request: HttpRequest) throws(ApiError) -> HttpReply {
         let selection = try selection(target, request.query)
         let options = try deleteOptions(request)
         let resource = target.resource
-        let page = store.list(resource.storageKey, namespace: target.namespace) { selection.matches($0, resource) }
+        let page = try store.list(resource.storageKey, namespace: target.namespace) { selection.matches($0, resource) }
         var deleted: [JSON] = []
         for object in page.items {
             var objectTarget = target
             objectTarget.namespace = object[path: ["metadata", "namespace"]]?.stringValue
             let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
-            if let result = try? deleteObject(objectTarget, name: name, options: options) {
+            if let (result, _) = try? deleteObject(objectTarget, name: name, options: options) {
                 deleted.append(present(result, objectTarget))
             }
         }

@@ -38,7 +38,39 @@ final class CleanupController: Sendable {
     func pass() {
         let objects = server.store.allObjects()
         collectGarbage(objects)
+        finishForegroundDeletions(objects)
         finishNamespaces(objects)
+    }
+
+    /// Foreground propagation: the owner's dependents are deleted first; the owner goes (its `foregroundDeletion`
+    /// finalizer is removed) once no dependent with `blockOwnerDeletion` remains.
+    private func finishForegroundDeletions(_ objects: [(storageKey: String, object: JSON)]) {
+        for (storageKey, owner) in objects {
+            guard owner[path: ["metadata", "deletionTimestamp"]] != nil,
+                  (owner[path: ["metadata", "finalizers"]]?.arrayValue ?? []).contains("foregroundDeletion"),
+                  let ownerUID = owner[path: ["metadata", "uid"]]?.stringValue
+            else { continue }
+            var blocked = false
+            for (dependentKey, dependent) in objects {
+                let references = dependent[path: ["metadata", "ownerReferences"]]?.arrayValue ?? []
+                guard let reference = references.first(where: { $0["uid"]?.stringValue == ownerUID }) else { continue }
+                if reference["blockOwnerDeletion"]?.boolValue == true { blocked = true }
+                if dependent[path: ["metadata", "deletionTimestamp"]] == nil { delete(dependent, storageKey: dependentKey) }
+            }
+            if !blocked { removeForegroundFinalizer(owner, storageKey: storageKey) }
+        }
+    }
+
+    private func removeForegroundFinalizer(_ owner: JSON, storageKey: String) {
+        let namespace = owner[path: ["metadata", "namespace"]]?.stringValue
+        let name = owner[path: ["metadata", "name"]]?.stringValue ?? ""
+        _ = try? server.store.modify(storageKey, namespace: namespace, name: name) { current, _ in
+            guard var current else { return .unchanged }
+            let remaining = (current[path: ["metadata", "finalizers"]]?.arrayValue ?? []).filter { $0 != "foregroundDeletion" }
+            if remaining.isEmpty { return .delete(current) }
+            current[path: ["metadata", "finalizers"]] = .array(remaining)
+            return .put(current)
+        }
     }
 
     private func collectGarbage(_ objects: [(storageKey: String, object: JSON)]) {
@@ -76,7 +108,7 @@ final class CleanupController: Sendable {
         let namespace = object[path: ["metadata", "namespace"]]?.stringValue
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let target = RequestTarget(resource: resource, version: resource.version, namespace: namespace, name: name)
-        _ = try? server.deleteObject(
+        try? server.deleteObject(
             target, name: name,
             options: .init(resourceVersion: nil, uid: object[path: ["metadata", "uid"]]?.stringValue, dryRun: false))
     }

@@ -1,30 +1,33 @@
 import Synchronization
 
-/// Which resources are served: the built-ins plus one entry per established CRD. Discovery, routing and
+/// Which resources are served (keyed by qualified resource name, e.g. `events.events.k8s.io`): the built-ins plus one entry per established CRD. Discovery, routing and
 /// OpenAPI all read it.
 public final class ResourceRegistry: Sendable {
     private let state: Mutex<[String: ResourceType]>  // by storage key
 
     public init(builtins: [ResourceType]) {
-        state = Mutex(Dictionary(uniqueKeysWithValues: builtins.map { ($0.storageKey, $0) }))
+        state = Mutex(Dictionary(uniqueKeysWithValues: builtins.map { ($0.qualifiedResource, $0) }))
     }
 
     /// Serves the built-in resources (BuiltinResources.swift).
     public convenience init() {
-        self.init(builtins: BuiltinResources.all())
+        self.init(builtins: BuiltinResources.all().map(EventsConversion.sharingCoreStorage))
     }
 
     public func register(_ resource: ResourceType) {
-        state.withLock { $0[resource.storageKey] = resource }
+        state.withLock { $0[resource.qualifiedResource] = resource }
     }
 
-    public func unregister(storageKey: String) {
-        _ = state.withLock { $0.removeValue(forKey: storageKey) }
+    public func unregister(_ resource: ResourceType) {
+        _ = state.withLock { $0.removeValue(forKey: resource.qualifiedResource) }
     }
 
     public var all: [ResourceType] { state.withLock { Array($0.values) } }
 
-    public func resource(storageKey: String) -> ResourceType? { state.withLock { $0[storageKey] } }
+    /// The resource that owns a storage collection (not one that only shares it).
+    public func resource(storageKey: String) -> ResourceType? {
+        state.withLock { $0[storageKey].flatMap { $0.storage == nil ? $0 : nil } }
+    }
 
     /// The resource named `plural` served at `group/version`.
     public func resource(group: String, version: String, plural: String) -> ResourceType? {

@@ -32,6 +32,8 @@ public struct ResourceType: Sendable {
     public var scale: ScalePaths? = nil
     /// Printer columns after the name column (kubectl shows these for `get`).
     public var columns: [PrinterColumn] = []
+    /// False when `columns` is the whole table (e.g. events lead with LAST SEEN, not NAME, and have no AGE).
+    public var standardColumns = true
     /// Strategic merge patch metadata; nil means strategic merge patch is not supported (custom resources).
     public var strategicShape: MergeShape? = nil
     /// Merge shape for server-side apply and field ownership.
@@ -41,17 +43,28 @@ public struct ResourceType: Sendable {
     /// The OpenAPI v3 schema for `kubectl explain` (custom resources).
     public var openAPISchema: JSON? = nil
 
+    /// When objects live in another resource's collection (events.k8s.io Events are core Events): that
+    /// resource's storage key and the conversion between the two shapes.
+    public var storage: SharedStorage? = nil
+
     public var groupVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    /// `configmaps` or `broadcasts.media.streamlick.io`, as Status messages name a resource; unique per resource.
+    public var qualifiedResource: String { group.isEmpty ? plural : "\(plural).\(group)" }
     /// The key objects are stored under: one collection per resource whatever the version.
-    public var storageKey: String { group.isEmpty ? plural : "\(plural).\(group)" }
-    /// `configmaps` or `broadcasts.media.streamlick.io`, as Status messages name a resource.
-    public var qualifiedResource: String { storageKey }
+    public var storageKey: String { storage?.storageKey ?? qualifiedResource }
     public var listKind: String { kind + "List" }
     public var verbs: [String] {
         ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
     }
 
     func apiVersion(_ version: String) -> String { group.isEmpty ? version : "\(group)/\(version)" }
+}
+
+/// A resource served from another resource's collection, converting objects on the way in and out.
+public struct SharedStorage: Sendable {
+    public var storageKey: String
+    public var toStorage: @Sendable (JSON) -> JSON
+    public var fromStorage: @Sendable (JSON) -> JSON
 }
 
 /// What a CRD's schema does to custom objects. The concrete implementation lives with the schema code.

@@ -104,38 +104,52 @@ public final class ObjectStore: @unchecked Sendable {
         public var remaining: Int
     }
 
-    /// Objects in key order (namespace/name), after `startAfter`, at most `limit`.
+    /// Objects in key order (namespace/name), after `startAfter`, at most `limit`. With `atVersion` (the pages
+    /// after the first) the collection as it was at that version: later events are undone from the history, so
+    /// every page comes from the first page's snapshot, as etcd serves them; 410 when history no longer reaches back.
     public func list(
-        _ storageKey: String, namespace: String?, startAfter: String? = nil, limit: Int? = nil,
+        _ storageKey: String, namespace: String?, startAfter: String? = nil, limit: Int? = nil, atVersion: Int64? = nil,
         where matches: (JSON) -> Bool = { _ in true }
-    ) -> ListPage {
-        lock.withLock {
-            let objects = collections[storageKey] ?? [:]
-            let prefix = namespace.map { "\($0)/" }
-            var keys = objects.keys.filter { key in prefix.map { key.hasPrefix($0) } ?? true }
-            keys.sort()
-            if let startAfter, let start = keys.firstIndex(where: { $0 > startAfter }) {
-                keys.removeFirst(start)
-            } else if startAfter != nil {
-                keys = []
+    ) throws(ApiError) -> ListPage {
+        lock.lock()
+        defer { lock.unlock() }
+        var objects = collections[storageKey] ?? [:]
+        var listVersion = resourceVersion
+        if let atVersion, atVersion < resourceVersion {
+            guard atVersion >= history.coversFrom - 1 else { throw ApiError.expired(Self.tooOldContinue) }
+            for event in history.events.reversed() where event.resourceVersion > atVersion && event.storageKey == storageKey {
+                objects[Journal.key(of: event.object)] = event.kind == .added ? nil : event.previous
             }
-            var items: [JSON] = []
-            var lastKey: String?
-            var scanned = 0
-            for key in keys {
-                if let limit, items.count >= limit { break }
-                scanned += 1
-                let object = objects[key]!
-                if matches(object) {
-                    items.append(object)
-                    lastKey = key
-                }
-            }
-            let more = scanned < keys.count
-            return ListPage(items: items, resourceVersion: resourceVersion, continueAfter: more ? lastKey : nil,
-                            remaining: more ? keys.count - scanned : 0)
+            listVersion = atVersion
         }
+        let prefix = namespace.map { "\($0)/" }
+        var keys = objects.keys.filter { key in prefix.map { key.hasPrefix($0) } ?? true }
+        keys.sort()
+        if let startAfter, let start = keys.firstIndex(where: { $0 > startAfter }) {
+            keys.removeFirst(start)
+        } else if startAfter != nil {
+            keys = []
+        }
+        var items: [JSON] = []
+        var lastScanned: String?
+        var scanned = 0
+        for key in keys {
+            if let limit, items.count >= limit { break }
+            scanned += 1
+            lastScanned = key
+            let object = objects[key]!
+            if matches(object) { items.append(object) }
+        }
+        let more = scanned < keys.count
+        return ListPage(items: items, resourceVersion: listVersion, continueAfter: more ? lastScanned : nil,
+                        remaining: more ? keys.count - scanned : 0)
     }
+
+    static let tooOldContinue = "The provided continue parameter is too old to display a consistent list result. You "
+        + "can start a new list without the continue parameter, or use the continue token in this response to retrieve "
+        + "the remainder of the results. Continuing with the provided token results in an inconsistent list - objects "
+        + "that were created, modified, or deleted between the time the first chunk was returned and now may show up in "
+        + "the list."
 
     /// Every object of every collection (for the garbage collector and namespace cleanup).
     public func allObjects() -> [(storageKey: String, object: JSON)] {
