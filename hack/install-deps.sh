@@ -25,6 +25,13 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# kubectl 1.32 drives the devcluster tests. It comes with the machine image (Google Cloud SDK's kubectl
+# dispatcher, which runs the 1.32 release against devcluster's 1.32 /version); Debian has no kubectl 1.32 package.
+if ! command -v kubectl >/dev/null; then
+  echo "install-deps: kubectl (1.32) is missing; install it (e.g. the Google Cloud SDK 'kubectl' package) and retry" >&2
+  exit 1
+fi
+
 python=${PYTHON:-python3}
 "$python" -m pip install -q --disable-pip-version-check -r "$here/Tests/Integration/requirements.txt"
 echo "install-deps: ok"
