@@ -135,7 +135,7 @@ extension ApiServer {
             let currentVersion: Int64
             do throws(ApiError) {
                 (handle, currentVersion) = try store.watch(filter, fromVersion: startVersion) { kind, object in
-                    stream.write(encode(kind.rawValue, object))
+                    stream.write { encode(kind.rawValue, object) }
                 }
             } catch {
                 // Kubernetes answers a too-old resourceVersion inside the watch stream (HTTP 200, an ERROR event).

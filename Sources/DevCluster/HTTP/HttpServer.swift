@@ -26,9 +26,15 @@ public struct ResponseStream: Sendable {
     let channel: Channel
 
     public func write(_ bytes: [UInt8]) {
+        write { bytes }
+    }
+
+    /// Queues `produce` on the connection's event loop and writes what it returns: callers holding a lock
+    /// (watch delivery) leave the encoding to the event loop.
+    public func write(_ produce: @escaping @Sendable () -> [UInt8]) {
         let channel = channel
         channel.eventLoop.execute {
-            let buffer = channel.allocator.buffer(bytes: bytes)
+            let buffer = channel.allocator.buffer(bytes: produce())
             channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
         }
     }
