@@ -28,8 +28,8 @@ import Testing
         for index in 0..<150 { try put(store, configMap("cm-\(index)")) }
         let seen = Mutex<[Int64]>([])
         let filter = WatchFilter(storageKey: "configmaps", namespace: "default") { _ in true }
-        let (handle, _) = try store.watch(filter, fromVersion: 140) { _, object in
-            seen.withLock { $0.append(Int64(object[path: ["metadata", "resourceVersion"]]!.stringValue!)!) }
+        let (handle, _) = try store.watch(filter, fromVersion: 140) { _, shared in
+            seen.withLock { $0.append(Int64(shared.object[path: ["metadata", "resourceVersion"]]!.stringValue!)!) }
         }
         #expect(seen.withLock { $0 } == Array(141...150))
         store.stopWatching(handle)
@@ -67,5 +67,42 @@ import Testing
         let filter = WatchFilter(storageKey: "configmaps", namespace: nil) { _ in true }
         _ = try restored.watch(filter, fromVersion: 1) { kind, _ in kinds.withLock { $0.append(kind) } }
         #expect(kinds.withLock { $0 } == [.added, .deleted])
+    }
+}
+
+@Suite struct ObjectStoreListTests {
+    func put(_ store: ObjectStore, namespace: String, name: String) throws {
+        try store.modify("configmaps", namespace: namespace, name: name) { _, _ in
+            .put(["metadata": ["name": .string(name), "namespace": .string(namespace)]])
+        }
+    }
+
+    func names(_ page: ObjectStore.ListPage) -> [String] {
+        page.items.map { $0[path: ["metadata", "name"]]!.stringValue! }
+    }
+
+    @Test func pagesWalkOneNamespaceInKeyOrder() throws {
+        let store = try ObjectStore(historyLimit: 100)
+        for (namespace, name) in [("b", "z"), ("a", "x"), ("b", "c"), ("c", "a"), ("b", "m")] {
+            try put(store, namespace: namespace, name: name)
+        }
+        let first = try store.list("configmaps", namespace: "b", limit: 2)
+        #expect(names(first) == ["c", "m"])
+        #expect(first.remaining == 1)
+        let second = try store.list("configmaps", namespace: "b", startAfter: first.continueAfter, limit: 2)
+        #expect(names(second) == ["z"])
+        #expect(second.continueAfter == nil)
+        #expect(names(try store.list("configmaps", namespace: nil)) == ["x", "c", "m", "z", "a"])
+    }
+
+    @Test func laterPagesComeFromTheFirstPagesSnapshot() throws {
+        let store = try ObjectStore(historyLimit: 100)
+        for name in ["a", "b", "c"] { try put(store, namespace: "n", name: name) }
+        let first = try store.list("configmaps", namespace: "n", limit: 1)
+        try put(store, namespace: "n", name: "bb")
+        try store.modify("configmaps", namespace: "n", name: "c") { current, _ in .delete(current!) }
+        let rest = try store.list("configmaps", namespace: "n", startAfter: first.continueAfter, atVersion: first.resourceVersion)
+        #expect(names(rest) == ["b", "c"])
+        #expect(rest.resourceVersion == first.resourceVersion)
     }
 }

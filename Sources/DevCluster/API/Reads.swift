@@ -123,6 +123,14 @@ extension ApiServer {
             out.append(contentsOf: Array("}\n".utf8))
             return out
         }
+        // Most watchers see stored objects as they are: they share one encoding per event.
+        let encodeShared: @Sendable (String, SharedEncoding) -> [UInt8] = { type, shared in
+            let object = shared.object
+            guard !format.table, resource.storage == nil, object["apiVersion"]?.stringValue == target.apiVersion,
+                  object["kind"]?.stringValue == resource.kind
+            else { return encode(type, object) }
+            return Array("{\"type\":\"\(type)\",\"object\":".utf8) + shared.bytes + Array("}\n".utf8)
+        }
         let bookmark: @Sendable (Int64, Bool) -> [UInt8] = { version, initialEventsEnd in
             var metadata: JSON = ["resourceVersion": .string(String(version))]
             if initialEventsEnd { metadata["annotations"] = ["k8s.io/initial-events-end": "true"] }
@@ -134,8 +142,8 @@ extension ApiServer {
             let handle: WatchHandle
             let currentVersion: Int64
             do throws(ApiError) {
-                (handle, currentVersion) = try store.watch(filter, fromVersion: startVersion) { kind, object in
-                    stream.write { encode(kind.rawValue, object) }
+                (handle, currentVersion) = try store.watch(filter, fromVersion: startVersion) { kind, shared in
+                    stream.write { encodeShared(kind.rawValue, shared) }
                 }
             } catch {
                 // Kubernetes answers a too-old resourceVersion inside the watch stream (HTTP 200, an ERROR event).

@@ -64,10 +64,10 @@ public enum Mutation: Sendable {
 /// delivery only queues bytes on the watcher's channel.
 public final class ObjectStore: @unchecked Sendable {
     private let lock = NIOLock()
-    private var collections: [String: [String: JSON]] = [:]
+    private var collections: [String: Collection] = [:]
     private var resourceVersion: Int64 = 0
     private var history: EventHistory
-    private var watchers: [String: [Int: (WatchFilter, @Sendable (WatchEvent.Kind, JSON) -> Void)]] = [:]
+    private var watchers: [String: [Int: (WatchFilter, @Sendable (WatchEvent.Kind, SharedEncoding) -> Void)]] = [:]
     private var nextWatcherID = 0
     private let journal: Journal?
 
@@ -76,13 +76,14 @@ public final class ObjectStore: @unchecked Sendable {
         history = EventHistory(capacity: historyLimit)
         if let journal {
             let restored = try journal.load()
-            collections = restored.collections
+            collections = restored.collections.mapValues(Collection.init)
             resourceVersion = restored.resourceVersion
             for event in restored.recentEvents { history.append(event) }
             history.coversFrom = history.events.first?.resourceVersion ?? (resourceVersion + 1)
-            try journal.compact(collections: collections, resourceVersion: resourceVersion, recentEvents: history.events)
+            try journal.compact(collections: collections.mapValues(\.objects), resourceVersion: resourceVersion,
+                                recentEvents: history.events)
             // Called from `record`, with the lock held.
-            journal.snapshotSource = { [unowned self] in (collections, resourceVersion, history.events) }
+            journal.snapshotSource = { [unowned self] in (collections.mapValues(\.objects), resourceVersion, history.events) }
         } else {
             history.coversFrom = 1
         }
@@ -93,7 +94,7 @@ public final class ObjectStore: @unchecked Sendable {
     public var currentResourceVersion: Int64 { lock.withLock { resourceVersion } }
 
     public func get(_ storageKey: String, namespace: String?, name: String) -> JSON? {
-        lock.withLock { collections[storageKey]?[Self.key(namespace: namespace, name: name)] }
+        lock.withLock { collections[storageKey]?.objects[Self.key(namespace: namespace, name: name)] }
     }
 
     public struct ListPage: Sendable {
@@ -113,36 +114,41 @@ public final class ObjectStore: @unchecked Sendable {
     ) throws(ApiError) -> ListPage {
         lock.lock()
         defer { lock.unlock() }
-        var objects = collections[storageKey] ?? [:]
+        let collection = collections[storageKey] ?? Collection()
+        var objects = collection.objects
+        var keys: [String]
         var listVersion = resourceVersion
         if let atVersion, atVersion < resourceVersion {
             guard atVersion >= history.coversFrom - 1 else { throw ApiError.expired(Self.tooOldContinue) }
-            for event in history.events.reversed() where event.resourceVersion > atVersion && event.storageKey == storageKey {
+            history.forEachReversed(after: atVersion) { event in
+                guard event.storageKey == storageKey else { return }
                 objects[Journal.key(of: event.object)] = event.kind == .added ? nil : event.previous
             }
+            keys = objects.keys.sorted()
             listVersion = atVersion
+        } else {
+            keys = collection.sortedKeys
         }
+        // Keys sort by namespace then name: a namespace and a continue position are both ranges of the index.
+        var start = keys.startIndex
+        if let namespace { start = keys.firstIndex(atLeast: "\(namespace)/") }
+        if let startAfter { start = max(start, keys.firstIndex(above: startAfter)) }
         let prefix = namespace.map { "\($0)/" }
-        var keys = objects.keys.filter { key in prefix.map { key.hasPrefix($0) } ?? true }
-        keys.sort()
-        if let startAfter, let start = keys.firstIndex(where: { $0 > startAfter }) {
-            keys.removeFirst(start)
-        } else if startAfter != nil {
-            keys = []
-        }
         var items: [JSON] = []
         var lastScanned: String?
-        var scanned = 0
-        for key in keys {
+        var index = start
+        while index < keys.endIndex {
+            let key = keys[index]
+            if let prefix, !key.hasPrefix(prefix) { break }
             if let limit, items.count >= limit { break }
-            scanned += 1
             lastScanned = key
-            let object = objects[key]!
-            if matches(object) { items.append(object) }
+            if let object = objects[key], matches(object) { items.append(object) }
+            index += 1
         }
-        let more = scanned < keys.count
+        let more = index < keys.endIndex && (prefix.map { keys[index].hasPrefix($0) } ?? true)
+        let remaining = more ? keys[index...].prefix { prefix.map($0.hasPrefix) ?? true }.count : 0
         return ListPage(items: items, resourceVersion: listVersion, continueAfter: more ? lastScanned : nil,
-                        remaining: more ? keys.count - scanned : 0)
+                        remaining: remaining)
     }
 
     static let tooOldContinue = "The provided continue parameter is too old to display a consistent list result. You "
@@ -154,7 +160,7 @@ public final class ObjectStore: @unchecked Sendable {
     /// Every object of every collection (for the garbage collector and namespace cleanup).
     public func allObjects() -> [(storageKey: String, object: JSON)] {
         lock.withLock {
-            collections.flatMap { storageKey, objects in objects.values.map { (storageKey, $0) } }
+            collections.flatMap { storageKey, collection in collection.objects.values.map { (storageKey, $0) } }
         }
     }
 
@@ -168,7 +174,7 @@ public final class ObjectStore: @unchecked Sendable {
         let key = Self.key(namespace: namespace, name: name)
         lock.lock()
         defer { lock.unlock() }
-        let current = collections[storageKey]?[key]
+        let current = collections[storageKey]?.objects[key]
         let mutation = try decide(current, StoreReader(store: self))
         switch mutation {
         case .unchanged:
@@ -176,7 +182,7 @@ public final class ObjectStore: @unchecked Sendable {
         case .put(var object):
             resourceVersion += 1
             object[path: ["metadata", "resourceVersion"]] = .string(String(resourceVersion))
-            collections[storageKey, default: [:]][key] = object
+            collections[storageKey, default: Collection()].put(object, key: key)
             record(WatchEvent(kind: current == nil ? .added : .modified, storageKey: storageKey, object: object,
                               previous: current, resourceVersion: resourceVersion))
             return object
@@ -184,7 +190,7 @@ public final class ObjectStore: @unchecked Sendable {
             guard current != nil else { return nil }
             resourceVersion += 1
             object[path: ["metadata", "resourceVersion"]] = .string(String(resourceVersion))
-            collections[storageKey]?[key] = nil
+            collections[storageKey]?.remove(key: key)
             record(WatchEvent(kind: .deleted, storageKey: storageKey, object: object, previous: current,
                               resourceVersion: resourceVersion))
             return object
@@ -195,7 +201,7 @@ public final class ObjectStore: @unchecked Sendable {
     public struct StoreReader {
         fileprivate let store: ObjectStore
         public func get(_ storageKey: String, namespace: String?, name: String) -> JSON? {
-            store.collections[storageKey]?[ObjectStore.key(namespace: namespace, name: name)]
+            store.collections[storageKey]?.objects[ObjectStore.key(namespace: namespace, name: name)]
         }
     }
 
@@ -203,8 +209,10 @@ public final class ObjectStore: @unchecked Sendable {
         journal?.append(event)
         history.append(event)
         guard let interested = watchers[event.storageKey] else { return }
+        // One encoding of the event's object, shared by every watcher that sees it unchanged.
+        let shared = SharedEncoding(event.object)
         for (filter, deliver) in interested.values {
-            if let (kind, object) = filter.view(of: event) { deliver(kind, object) }
+            if let (kind, _) = filter.view(of: event) { deliver(kind, shared) }
         }
     }
 
@@ -213,7 +221,7 @@ public final class ObjectStore: @unchecked Sendable {
     /// reaches back that far.
     public func watch(
         _ filter: WatchFilter, fromVersion: Int64?,
-        deliver: @escaping @Sendable (WatchEvent.Kind, JSON) -> Void
+        deliver: @escaping @Sendable (WatchEvent.Kind, SharedEncoding) -> Void
     ) throws(ApiError) -> (WatchHandle, currentVersion: Int64) {
         lock.lock()
         defer { lock.unlock() }
@@ -221,14 +229,15 @@ public final class ObjectStore: @unchecked Sendable {
             if fromVersion < history.coversFrom - 1 {
                 throw ApiError.expired("too old resource version: \(fromVersion) (\(history.coversFrom - 1))")
             }
-            for event in history.events where event.resourceVersion > fromVersion && event.storageKey == filter.storageKey {
-                if let (kind, object) = filter.view(of: event) { deliver(kind, object) }
+            history.forEach(after: fromVersion) { event in
+                guard event.storageKey == filter.storageKey, let (kind, object) = filter.view(of: event) else { return }
+                deliver(kind, SharedEncoding(object))
             }
         } else {
-            let objects = collections[filter.storageKey] ?? [:]
-            for key in objects.keys.sorted() {
-                let object = objects[key]!
-                if filter.accepts(object) { deliver(.added, object) }
+            let collection = collections[filter.storageKey] ?? Collection()
+            for key in collection.sortedKeys {
+                let object = collection.objects[key]!
+                if filter.accepts(object) { deliver(.added, SharedEncoding(object)) }
             }
         }
         nextWatcherID += 1
@@ -264,4 +273,93 @@ struct EventHistory {
     }
 
     var events: [WatchEvent] { Array(ring[head...] + ring[..<head]) }
+
+    private func event(at logicalIndex: Int) -> WatchEvent { ring[(head + logicalIndex) % ring.count] }
+
+    /// The logical index of the first event newer than `version` (events are in version order).
+    private func firstIndex(after version: Int64) -> Int {
+        var low = 0
+        var high = ring.count
+        while low < high {
+            let middle = (low + high) / 2
+            if event(at: middle).resourceVersion > version { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    func forEach(after version: Int64, _ body: (WatchEvent) -> Void) {
+        for index in firstIndex(after: version)..<ring.count { body(event(at: index)) }
+    }
+
+    func forEachReversed(after version: Int64, _ body: (WatchEvent) -> Void) {
+        for index in (firstIndex(after: version)..<ring.count).reversed() { body(event(at: index)) }
+    }
+}
+
+/// One collection: its objects by key and the keys in order, so lists and pages are ranges, not sorts.
+struct Collection {
+    private(set) var objects: [String: JSON] = [:]
+    private(set) var sortedKeys: [String] = []
+
+    init() {}
+
+    init(_ objects: [String: JSON]) {
+        self.objects = objects
+        sortedKeys = objects.keys.sorted()
+    }
+
+    mutating func put(_ object: JSON, key: String) {
+        if objects.updateValue(object, forKey: key) == nil {
+            sortedKeys.insert(key, at: sortedKeys.firstIndex(atLeast: key))
+        }
+    }
+
+    mutating func remove(key: String) {
+        guard objects.removeValue(forKey: key) != nil else { return }
+        sortedKeys.remove(at: sortedKeys.firstIndex(atLeast: key))
+    }
+}
+
+extension [String] {
+    /// Binary search in a sorted array: the first index whose element is ≥ `value`.
+    func firstIndex(atLeast value: String) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The first index whose element is > `value`.
+    func firstIndex(above value: String) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+/// An object with its JSON encoding computed once, on first use, for every watcher that sends it as is.
+public final class SharedEncoding: @unchecked Sendable {
+    public let object: JSON
+    private let lock = NIOLock()
+    private var encoded: [UInt8]?
+
+    init(_ object: JSON) {
+        self.object = object
+    }
+
+    public var bytes: [UInt8] {
+        lock.withLock {
+            if let encoded { return encoded }
+            let bytes = object.serialized()
+            encoded = bytes
+            return bytes
+        }
+    }
 }
