@@ -77,6 +77,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "Tests/Integration"))
 
 from harness.ports import free_port  # noqa: E402
+from bench_results import merge_results, render_table  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GROUP = "bench.streamlick.io"
@@ -835,25 +836,7 @@ def fmt(value, pattern: str = "{:.1f}") -> str:
 
 
 def table(rows: list) -> str:
-    header = ["phase", "devcluster", "baseline"]
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
-    line = lambda values: "  ".join(  # noqa: E731
-        [values[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(values[1:], widths[1:])])
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
-def merge_results(path: pathlib.Path, figures: dict) -> None:
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError as error:
-            log(f"{path} is not JSON ({error}); writing a new file")
-    data["devcluster"] = figures
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n")
-    partial.replace(path)
+    return render_table(["phase", "devcluster", "baseline"], rows, left_align_first=True)
 
 
 def public(result: dict) -> dict:
@@ -1111,7 +1094,7 @@ def main() -> int:
         "failures": failures,
         "runSeconds": round(time.monotonic() - started, 1),
     }
-    merge_results(args.output, figures)
+    merge_results(args.output, "devcluster", figures)
 
     print()
     print(f"devcluster: N={N} Gadgets, C={C} connections, W={W} watchers × M={M} events "

@@ -39,7 +39,6 @@ there is kept).
 
 import argparse
 import datetime
-import json
 import os
 import pathlib
 import platform
@@ -59,6 +58,7 @@ from harness import peers, recordings  # noqa: E402
 from harness.pod import Broadcast, Destination, MediaPod  # noqa: E402
 from harness.ports import free_port  # noqa: E402
 from harness.rtmp_sinks import NginxRtmp, check_ffmpeg, check_nginx_rtmp  # noqa: E402
+from bench_results import merge_results, render_table  # noqa: E402
 
 FPS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -470,23 +470,7 @@ def table(results: dict, counts: list) -> str:
             ("yes" if x264.get("keepsUp") else "no") if x264 else "-",
             cell(max(others) if others else None),
         ])
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header))]
-    line = lambda values: "  ".join(v.rjust(w) for v, w in zip(values, widths))  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
-def merge_results(path: pathlib.Path, egress: dict) -> None:
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError as error:
-            log(f"{path} is not JSON ({error}); writing a new file")
-    data["egress"] = egress
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n")
-    partial.replace(path)
+    return render_table(header, rows)
 
 
 def main() -> int:
@@ -577,7 +561,7 @@ def main() -> int:
         "failures": failures,
         "runSeconds": round(time.monotonic() - started, 1),
     }
-    merge_results(args.output, egress)
+    merge_results(args.output, "egress", egress)
 
     print()
     print(f"Egress: {args.window:.0f} s windows, CPU in % of one core per broadcast ({os.cpu_count()} cores)")

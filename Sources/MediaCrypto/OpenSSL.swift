@@ -53,22 +53,17 @@ public final class DtlsCertificate: @unchecked Sendable {
 
     public init(commonName: String = "media-pod") throws {
         guard let key = shim_EVP_EC_gen_p256() else { throw OpenSSLError("EC key generation") }
-        guard let certificate = X509_new() else {
+        let certificate: OpaquePointer
+        do {
+            certificate = try makeCertificate(
+                subject: commonName, key: key, issuer: nil, issuerKey: key, extensions: [],
+                validFrom: -86_400, validUntil: 30 * 86_400)
+        } catch {
             EVP_PKEY_free(key)
-            throw OpenSSLError("X509_new")
+            throw error
         }
         self.key = key
         self.certificate = certificate
-        X509_set_version(certificate, 2)
-        let serial = SecureRandom.bytes(8).reduce(0) { ($0 << 8) | UInt64($1) } & 0x7fff_ffff_ffff_ffff
-        ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial)
-        X509_gmtime_adj(X509_getm_notBefore(certificate), -86_400)
-        X509_gmtime_adj(X509_getm_notAfter(certificate), 30 * 86_400)
-        X509_set_pubkey(certificate, key)
-        let name = X509_get_subject_name(certificate)
-        X509_NAME_add_entry_by_txt(name, "CN", shim_MBSTRING_ASC(), Array(commonName.utf8), Int32(commonName.utf8.count), -1, 0)
-        X509_set_issuer_name(certificate, name)
-        guard X509_sign(certificate, key, EVP_sha256()) > 0 else { throw OpenSSLError("X509_sign") }
         guard let digest = Self.digest(of: certificate, algorithm: "sha-256") else { throw OpenSSLError("X509_digest") }
         sha256Fingerprint = fingerprintText(digest)
     }
@@ -347,7 +342,7 @@ public struct ServingCertificate: Sendable {
             extensions: [
                 (NID_basic_constraints, "critical,CA:TRUE"), (NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature"),
                 (NID_subject_key_identifier, "hash"),
-            ])
+            ], validFrom: -3_600, validUntil: 365 * 86_400)
         defer { X509_free(authority) }
         let names = hosts.map { host in host.allSatisfy({ $0.isNumber || $0 == "." || $0 == ":" }) ? "IP:\(host)" : "DNS:\(host)" }
         let server = try makeCertificate(
@@ -356,39 +351,12 @@ public struct ServingCertificate: Sendable {
                 (NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, "critical,digitalSignature,keyEncipherment"),
                 (NID_ext_key_usage, "serverAuth"), (NID_subject_alt_name, names.joined(separator: ",")),
                 (NID_authority_key_identifier, "keyid:always"),
-            ])
+            ], validFrom: -3_600, validUntil: 365 * 86_400)
         defer { X509_free(server) }
         return ServingCertificate(
             authorityPEM: try pem { PEM_write_bio_X509($0, authority) },
             certificatePEM: try pem { PEM_write_bio_X509($0, server) },
             privateKeyPEM: try pem { PEM_write_bio_PrivateKey($0, serverKey, nil, nil, 0, nil, nil) })
-    }
-
-    private static func makeCertificate(
-        subject: String, key: OpaquePointer, issuer: OpaquePointer?, issuerKey: OpaquePointer,
-        extensions: [(Int32, String)]
-    ) throws -> OpaquePointer {
-        guard let certificate = X509_new() else { throw OpenSSLError("X509_new") }
-        X509_set_version(certificate, 2)
-        let serial = SecureRandom.bytes(8).reduce(0) { ($0 << 8) | UInt64($1) } & 0x7fff_ffff_ffff_ffff
-        ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial)
-        X509_gmtime_adj(X509_getm_notBefore(certificate), -3_600)
-        X509_gmtime_adj(X509_getm_notAfter(certificate), 365 * 86_400)
-        X509_set_pubkey(certificate, key)
-        let name = X509_get_subject_name(certificate)
-        X509_NAME_add_entry_by_txt(name, "CN", shim_MBSTRING_ASC(), Array(subject.utf8), Int32(subject.utf8.count), -1, 0)
-        X509_set_issuer_name(certificate, issuer.map { X509_get_subject_name($0) } ?? name)
-        for (nid, value) in extensions {
-            guard shim_X509_add_ext_text(certificate, issuer ?? certificate, nid, value) == 1 else {
-                X509_free(certificate)
-                throw OpenSSLError("X509 extension \(value)")
-            }
-        }
-        guard X509_sign(certificate, issuerKey, EVP_sha256()) > 0 else {
-            X509_free(certificate)
-            throw OpenSSLError("X509_sign")
-        }
-        return certificate
     }
 
     private static func pem(_ write: (OpaquePointer) -> Int32) throws -> String {
@@ -400,4 +368,33 @@ public struct ServingCertificate: Sendable {
         guard let data, length > 0 else { throw OpenSSLError("PEM read") }
         return String(decoding: UnsafeRawBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
+}
+
+/// An X.509 v3 certificate for `key`, signed by `issuerKey` (self-signed when `issuer` is nil), valid from
+/// `validFrom` to `validUntil` seconds from now, with text extensions (`(NID, "critical,CA:TRUE")`).
+func makeCertificate(
+    subject: String, key: OpaquePointer, issuer: OpaquePointer?, issuerKey: OpaquePointer,
+    extensions: [(Int32, String)], validFrom: Int, validUntil: Int
+) throws -> OpaquePointer {
+    guard let certificate = X509_new() else { throw OpenSSLError("X509_new") }
+    X509_set_version(certificate, 2)
+    let serial = SecureRandom.bytes(8).reduce(0) { ($0 << 8) | UInt64($1) } & 0x7fff_ffff_ffff_ffff
+    ASN1_INTEGER_set_uint64(X509_get_serialNumber(certificate), serial)
+    X509_gmtime_adj(X509_getm_notBefore(certificate), validFrom)
+    X509_gmtime_adj(X509_getm_notAfter(certificate), validUntil)
+    X509_set_pubkey(certificate, key)
+    let name = X509_get_subject_name(certificate)
+    X509_NAME_add_entry_by_txt(name, "CN", shim_MBSTRING_ASC(), Array(subject.utf8), Int32(subject.utf8.count), -1, 0)
+    X509_set_issuer_name(certificate, issuer.map { X509_get_subject_name($0) } ?? name)
+    for (nid, value) in extensions {
+        guard shim_X509_add_ext_text(certificate, issuer ?? certificate, nid, value) == 1 else {
+            X509_free(certificate)
+            throw OpenSSLError("X509 extension \(value)")
+        }
+    }
+    guard X509_sign(certificate, issuerKey, EVP_sha256()) > 0 else {
+        X509_free(certificate)
+        throw OpenSSLError("X509_sign")
+    }
+    return certificate
 }
