@@ -10,6 +10,7 @@ deps:
 build: deps
 	$(SWIFT) build --product media-pod
 	$(SWIFT) build --product devcluster
+	$(SWIFT) build --product broadcast-operator
 
 unit-test: deps
 	$(SWIFT) test

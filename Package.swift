@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "media-pod", targets: ["MediaPodMain"]),
         .executable(name: "ingest-bench", targets: ["IngestBench"]),
         .executable(name: "devcluster", targets: ["DevClusterMain"]),
+        .executable(name: "broadcast-operator", targets: ["OperatorMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -20,6 +21,8 @@ let package = Package(
         // TLS for devcluster's HTTPS (kubectl sends credentials only over TLS). Only `import NIOSSL`, never
         // CNIOBoringSSL: ../shared/SWIFT-C.md pitfall 1.
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        // The Kubernetes client (Sources/Kube) talks HTTPS to the API server.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries, each wrapped once (see docs/ARCHITECTURE.md).
@@ -75,6 +78,28 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "DevClusterMain", dependencies: ["DevCluster"]),
+
+        // A small typed Kubernetes client: kubeconfig / in-cluster auth, CRUD, patch, status, watch.
+        .target(
+            name: "Kube",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // The Broadcast operator (DESIGN.md §5); `broadcast-operator crd` prints the CRD.
+        .target(
+            name: "Operator",
+            dependencies: [
+                "BroadcastAPI", "Kube",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "OperatorMain", dependencies: ["Operator"]),
         // `make bench`: the ingest path beside its libsrtp and ffmpeg baselines (DESIGN.md §9).
         .executableTarget(name: "IngestBench", dependencies: ["WebRTC", "MediaCrypto"], path: "bench/IngestBench"),
 
@@ -83,6 +108,8 @@ let package = Package(
         .testTarget(name: "MediaPodTests", dependencies: ["MediaPod", "MediaCodecs", "WebRTC"]),
         .testTarget(name: "MediaCodecsTests", dependencies: ["MediaCodecs", "WebRTC"]),
         .testTarget(name: "DevClusterTests", dependencies: ["DevCluster"]),
+        .testTarget(name: "KubeTests", dependencies: ["Kube"]),
+        .testTarget(name: "BroadcastAPITests", dependencies: ["BroadcastAPI", "Operator"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -103,6 +103,8 @@ extension BroadcastSpec {
     public static let defaultMaxBitrateKbps = 4500
     public static let defaultGuests = 6
     public static let maxDestinations = 10
+    public static let guestRange = 0...16
+    public static let bitrateRange = 100...100_000
 
     public var egressMethod: String { egress?.method ?? "rtmp" }
     public var maxBitrateKbps: Int { video?.maxBitrateKbps ?? Self.defaultMaxBitrateKbps }

@@ -72,11 +72,13 @@ extension BroadcastSpec {
         if let reference = ingest?.tokenSecretRef {
             errors += reference.validate(field: "spec.ingest.tokenSecretRef")
         }
-        if !(0...16).contains(maxGuests) {
-            errors.append(.init(field: "spec.guests.max", message: "must be between 0 and 16"))
+        if !Self.guestRange.contains(maxGuests) {
+            errors.append(.init(field: "spec.guests.max", message:
+                "must be between \(Self.guestRange.lowerBound) and \(Self.guestRange.upperBound)"))
         }
-        if !(100...100_000).contains(maxBitrateKbps) {
-            errors.append(.init(field: "spec.video.maxBitrateKbps", message: "must be between 100 and 100000"))
+        if !Self.bitrateRange.contains(maxBitrateKbps) {
+            errors.append(.init(field: "spec.video.maxBitrateKbps", message:
+                "must be between \(Self.bitrateRange.lowerBound) and \(Self.bitrateRange.upperBound)"))
         }
         return errors
     }
