@@ -1,0 +1,1 @@
+// Replaced by the Kubernetes client (issue 6, in progress).
