@@ -110,6 +110,7 @@ let package = Package(
         .testTarget(name: "DevClusterTests", dependencies: ["DevCluster"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube"]),
         .testTarget(name: "BroadcastAPITests", dependencies: ["BroadcastAPI", "Operator"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator"]),
     ],
     swiftLanguageModes: [.v6]
 )
