@@ -114,3 +114,98 @@ extension BroadcastSpec {
 extension BroadcastSpec.Destination {
     public var isEnabled: Bool { enabled ?? true }
 }
+
+// MARK: Status (DESIGN.md §2: the operator writes phase, assignment, ingest and Scheduled; the media pod the rest)
+
+public struct BroadcastStatus: Codable, Sendable, Equatable {
+    public enum Phase: String, Codable, Sendable {
+        case pending = "Pending", scheduled = "Scheduled", live = "Live", ended = "Ended", failed = "Failed"
+    }
+
+    public var phase: Phase?
+    public var observedGeneration: Int?
+    public var assignment: Assignment?
+    public var ingest: IngestEndpoints?
+    public var destinations: [DestinationStatus]?
+    /// "live/total", the DESTINATIONS printer column.
+    public var destinationsReady: String?
+    public var stats: Stats?
+    public var conditions: [Condition]?
+
+    public init() {}
+
+    public struct Assignment: Codable, Sendable, Equatable {
+        public var pod: String
+        /// Incremented on every reassignment; a pod acts only on the epoch it was given.
+        public var epoch: Int
+        public var since: String
+
+        public init(pod: String, epoch: Int, since: String) {
+            self.pod = pod
+            self.epoch = epoch
+            self.since = since
+        }
+    }
+
+    public struct IngestEndpoints: Codable, Sendable, Equatable {
+        public var whipURL: String
+        public var whepURL: String
+        public var tokenSecretName: String
+
+        public init(whipURL: String, whepURL: String, tokenSecretName: String) {
+            self.whipURL = whipURL
+            self.whepURL = whepURL
+            self.tokenSecretName = tokenSecretName
+        }
+    }
+
+    public struct DestinationStatus: Codable, Sendable, Equatable {
+        public var name: String
+        public var state: String?
+        public var bitrateKbps: Int?
+        public var reconnects: Int?
+        public var lastError: String?
+    }
+
+    public struct Stats: Codable, Sendable, Equatable {
+        public var videoKbps: Int?
+        public var audioKbps: Int?
+        public var fps: Double?
+        public var guests: Int?
+    }
+
+    /// The standard metav1.Condition shape.
+    public struct Condition: Codable, Sendable, Equatable {
+        public var type: String
+        public var status: String
+        public var observedGeneration: Int?
+        public var lastTransitionTime: String
+        public var reason: String
+        public var message: String
+
+        public init(type: String, status: String, observedGeneration: Int? = nil, lastTransitionTime: String,
+                    reason: String, message: String) {
+            self.type = type
+            self.status = status
+            self.observedGeneration = observedGeneration
+            self.lastTransitionTime = lastTransitionTime
+            self.reason = reason
+            self.message = message
+        }
+    }
+
+    /// Sets a condition, keeping its transition time when its status does not change (metav1 convention).
+    public mutating func setCondition(_ condition: Condition) {
+        var all = conditions ?? []
+        if let index = all.firstIndex(where: { $0.type == condition.type }) {
+            var updated = condition
+            if all[index].status == condition.status { updated.lastTransitionTime = all[index].lastTransitionTime }
+            all[index] = updated
+        } else {
+            all.append(condition)
+        }
+        conditions = all
+    }
+
+    public func condition(_ type: String) -> Condition? { conditions?.first { $0.type == type } }
+}
