@@ -1,1 +1,0 @@
-// Replaced by the Kubernetes client (issue 6, in progress).
