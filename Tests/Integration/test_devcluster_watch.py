@@ -2,6 +2,8 @@
 replay from a resourceVersion, label-selector transitions, bookmarks, timeouts, and 410 Expired."""
 
 import json
+import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -294,3 +296,21 @@ def test_watch_from_too_old_resource_version_is_410(api, namespace):
         seen.append((event["type"], event["object"].data["i"]))
         w.stop()
     assert seen == [("MODIFIED", "last")]
+
+
+def test_watcher_hanging_up_ends_its_watch_at_once(devcluster, namespace):
+    """A client that closes its TLS side while a watch streams (what AsyncHTTPClient and Go do on shutdown) gets the
+    server's close at once, not at the watch's timeout: the server keeps reading while it streams."""
+    context = ssl.create_default_context(cafile=devcluster.requests_verify())
+    raw = socket.create_connection(("127.0.0.1", devcluster.port))
+    stream = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    try:
+        stream.sendall(f"GET /api/v1/namespaces/{namespace}/configmaps?watch=1 HTTP/1.1\r\nHost: devcluster\r\n"
+                       f"Authorization: Bearer {devcluster.token()}\r\n\r\n".encode())
+        assert stream.recv(4096).startswith(b"HTTP/1.1 200"), "the watch did not start"
+        stream.settimeout(5)
+        started = time.monotonic()
+        stream.unwrap()  # sends close_notify, waits for the server's answer
+        assert time.monotonic() - started < 2
+    finally:
+        raw.close()

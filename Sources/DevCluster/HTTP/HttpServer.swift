@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// A request with its whole body.
 public struct HttpRequest: Sendable {
@@ -76,7 +77,11 @@ public final class HttpServer: Sendable {
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Without pipelining assistance NIO keeps reading while a response streams, so a watcher
+                    // that hangs up (TCP FIN, TLS close_notify) is noticed at once, not at the watch's timeout.
+                    // Clients do not pipeline requests behind a watch.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HttpRequestHandler(server: self))
                 }
             }
@@ -131,6 +136,19 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
         cancelStream?()
         cancelStream = nil
         context.fireChannelInactive()
+    }
+
+    /// A client that closes its side (TLS close_notify, TCP FIN) while a watch streams wants the watch over; the
+    /// HTTP pipeline would otherwise keep the connection until the response ends, which a watch does not do soon.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        let peerClosed = (event as? ChannelEvent) == .inputClosed || (event as? TLSUserEvent) == .shutdownCompleted
+        if peerClosed, let cancel = cancelStream {
+            cancel()
+            cancelStream = nil
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
