@@ -108,7 +108,7 @@ final class CleanupController: Sendable {
         let namespace = object[path: ["metadata", "namespace"]]?.stringValue
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let target = RequestTarget(resource: resource, version: resource.version, namespace: namespace, name: name)
-        try? server.deleteObject(
+        _ = try? server.deleteObject(
             target, name: name,
             options: .init(resourceVersion: nil, uid: object[path: ["metadata", "uid"]]?.stringValue, dryRun: false))
     }

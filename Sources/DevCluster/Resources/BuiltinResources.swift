@@ -126,11 +126,10 @@ enum BuiltinResources {
         type.categories = categories
         type.hasStatusSubresource = status
         type.scale = scale
-        // The wide columns follow AGE, so built-in tables are always spelled out whole.
-        type.standardColumns = false
         switch printer {
         case .columns(let columns, let wide):
-            type.columns = [nameColumn()] + columns + [ageColumn] + wide.map { column in
+            // The wide columns follow AGE, as in the real printers.
+            type.columns = [.name()] + columns + [.age] + wide.map { column in
                 var wideColumn = column
                 wideColumn.priority = 1
                 return wideColumn
@@ -146,15 +145,9 @@ enum BuiltinResources {
     static let replicasScale = ResourceType.ScalePaths(
         specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)
 
-    static func nameColumn(priority: Int = 0) -> ResourceType.PrinterColumn {
-        column("Name", format: "name", priority: priority) { $0[path: ["metadata", "name"]] ?? "" }
-    }
-
-    static let ageColumn = column("Age") { PrinterColumnPath.cellText([creationTimestamp($0)], type: "date") }
-
     /// What the API server's default table convertor shows for kinds without a printer (roles, CRDs).
     static let createdAtTable = Printer.table([
-        nameColumn(), column("Created At", type: "date", creationTimestamp),
+        .name(), column("Created At", type: "date", creationTimestamp),
     ])
 
     static let containerColumns = [
@@ -180,7 +173,7 @@ enum BuiltinResources {
         column("Message", eventMessage),
         column("First Seen", priority: 1, eventFirstSeen),
         column("Count", priority: 1, eventCount),
-        nameColumn(priority: 1),
+        .name(priority: 1),
     ])
 
     // MARK: - Cells (the same text kubectl shows against a real cluster)

@@ -16,6 +16,19 @@ public struct ResourceType: Sendable {
         public var priority: Int
         /// Produces the cell for one object.
         public var cell: @Sendable (JSON) -> JSON
+
+        public static func name(priority: Int = 0) -> PrinterColumn {
+            PrinterColumn(name: "Name", type: "string", format: "name",
+                          description: "Name must be unique within a namespace.", priority: priority) {
+                $0[path: ["metadata", "name"]] ?? ""
+            }
+        }
+
+        public static let age = PrinterColumn(
+            name: "Age", type: "string", format: "",
+            description: "CreationTimestamp is a timestamp representing the server time when this object was created.",
+            priority: 0
+        ) { PrinterColumnPath.cellText([$0[path: ["metadata", "creationTimestamp"]] ?? ""], type: "date") }
     }
 
     public var group: String
@@ -30,10 +43,8 @@ public struct ResourceType: Sendable {
     public var categories: [String] = []
     public var hasStatusSubresource = false
     public var scale: ScalePaths? = nil
-    /// Printer columns after the name column (kubectl shows these for `get`).
-    public var columns: [PrinterColumn] = []
-    /// False when `columns` is the whole table (e.g. events lead with LAST SEEN, not NAME, and have no AGE).
-    public var standardColumns = true
+    /// The whole server-side table (kubectl shows these for `get`), name and age columns included.
+    public var columns: [PrinterColumn] = [.name(), .age]
     /// Strategic merge patch metadata; nil means strategic merge patch is not supported (custom resources).
     public var strategicShape: MergeShape? = nil
     /// Merge shape for server-side apply and field ownership.
