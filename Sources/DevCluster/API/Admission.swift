@@ -53,10 +53,10 @@ extension ApiServer {
             object = try processCustomObject(object, schema: schema, target, options, warnings: &warnings)
         }
         if resource.storageKey == CustomResourceDefinitions.storageKey {
-            let errors = customResources.validate(object)
+            let (errors, schemaWarnings) = customResources.validate(object)
             if !errors.isEmpty { throw ApiError.invalid(resource, name: target.name ?? "", errors: errors) }
             if old == nil || target.subresource != "status" { object = customResources.establish(object) }
-            warnings += customResources.unevaluatedRuleWarnings(object)
+            warnings += schemaWarnings
         }
 
         guard let old else {

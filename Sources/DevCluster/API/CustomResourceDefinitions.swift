@@ -10,8 +10,11 @@ final class CustomResourceDefinitions: Sendable {
         self.registry = registry
     }
 
-    func validate(_ crd: JSON) -> [FieldError] {
+    /// The definition's problems, and warnings for what devcluster accepts without enforcing: it does not run CEL,
+    /// and says so when a CRD relies on it rather than silently accepting everything.
+    func validate(_ crd: JSON) -> (errors: [FieldError], warnings: [String]) {
         var errors: [FieldError] = []
+        var warnings: [String] = []
         let spec = crd["spec"] ?? [:]
         let group = spec["group"]?.stringValue ?? ""
         let plural = spec[path: ["names", "plural"]]?.stringValue ?? ""
@@ -38,8 +41,14 @@ final class CustomResourceDefinitions: Sendable {
                                      message: "Invalid value: \(spec["versions"]!.text): must have exactly one version marked as storage version"))
         }
         for (index, version) in versions.enumerated() {
-            if let schema = version[path: ["schema", "openAPIV3Schema"]] {
-                do { _ = try StructuralSchema(schema) } catch {
+            if let schemaJSON = version[path: ["schema", "openAPIV3Schema"]] {
+                do {
+                    let schema = try StructuralSchema(schemaJSON)
+                    if !schema.unevaluatedRules.isEmpty {
+                        warnings.append("devcluster does not evaluate x-kubernetes-validations: \(schema.unevaluatedRules.count) "
+                            + "rule(s) of version \(version["name"]?.stringValue ?? "") are not enforced")
+                    }
+                } catch {
                     errors.append(FieldError(reason: .invalid, field: "spec.versions[\(index)].schema.openAPIV3Schema",
                                              message: "Invalid value: \"\": \(error)"))
                 }
@@ -48,18 +57,7 @@ final class CustomResourceDefinitions: Sendable {
                                          message: "Required value: schemas are required"))
             }
         }
-        return errors
-    }
-
-    /// devcluster does not run CEL: say so when a CRD relies on it, rather than silently accepting everything.
-    func unevaluatedRuleWarnings(_ crd: JSON) -> [String] {
-        (crd[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
-            guard let schemaJSON = version[path: ["schema", "openAPIV3Schema"]],
-                  let schema = try? StructuralSchema(schemaJSON), !schema.unevaluatedRules.isEmpty
-            else { return nil }
-            return "devcluster does not evaluate x-kubernetes-validations: \(schema.unevaluatedRules.count) rule(s) "
-                + "of version \(version["name"]?.stringValue ?? "") are not enforced"
-        }
+        return (errors, warnings)
     }
 
     /// Sets the conditions a real server reports once the names are accepted and the resource is served.
@@ -137,7 +135,9 @@ final class CustomResourceDefinitions: Sendable {
             resource.applyShape = schema.mergeShape
             resource.openAPISchema = schemaJSON
         }
-        resource.columns = (storage["additionalPrinterColumns"]?.arrayValue ?? []).compactMap(Self.printerColumn)
+        // Without additionalPrinterColumns a CRD's table is NAME, AGE; with them, NAME and exactly those.
+        let printerColumns = (storage["additionalPrinterColumns"]?.arrayValue ?? []).compactMap(Self.printerColumn)
+        resource.columns = printerColumns.isEmpty ? [.name(), .age] : [.name()] + printerColumns
         return resource
     }
 
