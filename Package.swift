@@ -44,11 +44,21 @@ let package = Package(
         // The Broadcast API types (media.streamlick.io/v1alpha1), defaults and validation.
         .target(name: "BroadcastAPI"),
 
+        // A small HTTP/1.1 server (whole requests in, whole responses out) for the media pod and the operator.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         // The media pod: HTTP (WHIP), the UDP IO loop, static manifests, metrics.
         .target(
             name: "MediaPod",
             dependencies: [
-                "WebRTC", "BroadcastAPI", "MediaCodecs",
+                "WebRTC", "BroadcastAPI", "MediaCodecs", "HTTPServing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -97,8 +107,11 @@ let package = Package(
         .target(
             name: "Operator",
             dependencies: [
-                "BroadcastAPI", "Kube",
+                "BroadcastAPI", "Kube", "HTTPServing",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

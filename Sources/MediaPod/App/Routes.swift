@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import HTTPServing
 import NIOHTTP1
 import WebRTC
 

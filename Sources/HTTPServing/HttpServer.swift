@@ -3,28 +3,28 @@ import NIOHTTP1
 import NIOPosix
 
 /// A request with its whole body, as the handlers see it.
-struct HttpRequest: Sendable {
-    var method: HTTPMethod
-    var path: String
-    var headers: HTTPHeaders
-    var body: [UInt8]
+public struct HttpRequest: Sendable {
+    public var method: HTTPMethod
+    public var path: String
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
     /// The peer's IP address as text (rate limiting is per client IP).
-    var clientIP: String
+    public var clientIP: String
 }
 
-struct HttpResponse: Sendable {
-    var status: HTTPResponseStatus
-    var headers: HTTPHeaders = [:]
-    var body: [UInt8] = []
+public struct HttpResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders = [:]
+    public var body: [UInt8] = []
 
-    init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A one-line plain-text error, as clients print them.
-    static func text(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = [:]) -> HttpResponse {
+    public static func text(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = [:]) -> HttpResponse {
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "text/plain; charset=utf-8")
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -32,17 +32,18 @@ struct HttpResponse: Sendable {
     }
 }
 
-/// HTTP/1.1 on SwiftNIO: collects each request (up to `maxBodyBytes`) and hands it to `respond`.
-final class HttpServer: Sendable {
-    let maxBodyBytes: Int
-    let respond: @Sendable (HttpRequest) -> HttpResponse
+/// HTTP/1.1 on SwiftNIO for the small plain-HTTP servers (media pod WHIP/health/metrics, operator metrics/health):
+/// collects each request (up to `maxBodyBytes`) and hands it to `respond`.
+public final class HttpServer: Sendable {
+    public let maxBodyBytes: Int
+    public let respond: @Sendable (HttpRequest) -> HttpResponse
 
-    init(maxBodyBytes: Int, respond: @escaping @Sendable (HttpRequest) -> HttpResponse) {
+    public init(maxBodyBytes: Int, respond: @escaping @Sendable (HttpRequest) -> HttpResponse) {
         self.maxBodyBytes = maxBodyBytes
         self.respond = respond
     }
 
-    func bind(host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
+    public func bind(host: String, port: Int, group: EventLoopGroup) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
