@@ -22,6 +22,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product media-pod
 	$(SWIFT) build --product devcluster
+	$(SWIFT) build --product broadcast-operator
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest Tests/Integration
 
