@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "DevClusterTests", dependencies: ["DevCluster"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube"]),
         .testTarget(name: "BroadcastAPITests", dependencies: ["BroadcastAPI", "Operator"]),
-        .testTarget(name: "OperatorTests", dependencies: ["Operator"]),
+        .testTarget(name: "OperatorTests", dependencies: ["Operator", "Kube"]),
     ],
     swiftLanguageModes: [.v6]
 )

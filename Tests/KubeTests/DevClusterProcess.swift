@@ -47,7 +47,8 @@ struct DevClusterProcess {
         }
     }
 
-    static func start(_ arguments: [String]) async throws -> DevClusterProcess {
+    /// `port`: a given one (to restart a server where its clients expect it), else a free one.
+    static func start(_ arguments: [String], port: Int? = nil) async throws -> DevClusterProcess {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw Failure(description: "\(binary.path) is missing: run `swift build --product devcluster` first")
         }
@@ -61,7 +62,7 @@ struct DevClusterProcess {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let process = Process()
             process.executableURL = binary
-            process.arguments = ["serve", "--port", String(try freeLoopbackPort()), "--kubeconfig-out", kubeconfig,
+            process.arguments = ["serve", "--port", String(try port ?? freeLoopbackPort()), "--kubeconfig-out", kubeconfig,
                                  "--log-level", "warning"] + arguments
             let logHandle = try FileHandle(forWritingTo: log)
             process.standardOutput = logHandle
@@ -81,14 +82,15 @@ struct DevClusterProcess {
         throw Failure(description: "devcluster did not start:\n\(lastFailure)")
     }
 
-    func stop() async {
+    /// `keepingDirectory`: leave the kubeconfig and log for a restart of the same server.
+    func stop(keepingDirectory: Bool = false) async {
         if process.isRunning { process.terminate() }
         let deadline = ContinuousClock.now + .seconds(3)
         while process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: directory)
+        if !keepingDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// The bearer token devcluster wrote into its kubeconfig.
