@@ -275,6 +275,10 @@ public final class BroadcastController: Sendable {
                 }
             }
         }
+        // The status is what clients wait for, so it goes first; the rest does not depend on each other.
+        let written = current
+        async let secretCreated: Void = createIngestSecret(ingestSecret, for: written)
+        async let eventsRecorded: Void = record(events, on: written)
         if metadataChanged {
             var labels: [String: JSONValue] = [:]
             if let labelChange { labels[BroadcastReconciler.podLabel] = labelChange.map(JSONValue.string) ?? .null }
@@ -288,8 +292,8 @@ public final class BroadcastController: Sendable {
                 .merge(JSONValue.object(["metadata": .object(metadata)])), as: BroadcastObject.self)
             broadcasts.record(written: current)
         }
-        if let ingestSecret { try await createIngestSecret(ingestSecret, for: current) }
-        for event in events { await record(event, on: current) }
+        try await secretCreated
+        await eventsRecorded
     }
 
     private func existingSecrets(referencedBy broadcast: ObservedBroadcast) -> Set<String> {
@@ -299,7 +303,8 @@ public final class BroadcastController: Sendable {
     }
 
     /// The studio's and guests' ingest tokens: random 32 bytes each, hex, owned by the Broadcast so they go with it.
-    private func createIngestSecret(_ name: String, for broadcast: BroadcastObject) async throws {
+    private func createIngestSecret(_ name: String?, for broadcast: BroadcastObject) async throws {
+        guard let name else { return }
         var metadata = Kube.ObjectMeta(name: name, namespace: broadcast.metadata.namespace, labels: [
             "app.kubernetes.io/managed-by": "broadcast-operator",
         ])
@@ -314,6 +319,10 @@ public final class BroadcastController: Sendable {
         } catch let error as KubeError where error.isAlreadyExists {
             return
         }
+    }
+
+    private func record(_ events: [(type: String, reason: String, message: String)], on broadcast: BroadcastObject) async {
+        for event in events { await record(event, on: broadcast) }
     }
 
     private func record(_ event: (type: String, reason: String, message: String), on broadcast: BroadcastObject) async {
