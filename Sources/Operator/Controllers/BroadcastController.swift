@@ -23,6 +23,8 @@ public final class BroadcastController: Sendable {
     private let bookings = Mutex(Bookings())
     private let availability: Mutex<PodAvailability>
     private let mediaPods = Mutex<[String: MediaPod]>([:])
+    /// `namespace/secret` → the Broadcasts that name it, so a Secret event finds its Broadcasts without a scan.
+    private let secretReferences = Mutex(SecretReferences())
     /// When this process first saw each unscheduled Broadcast, for the schedule latency histogram.
     private let firstSeen = Mutex<[String: ContinuousClock.Instant]>([:])
 
@@ -101,11 +103,13 @@ public final class BroadcastController: Sendable {
                 && status?.phase != .failed
             if waiting { firstSeen.withLock { $0[key] = $0[key] ?? .now } }
             let change = bookings.withLock { $0.set(key, pod: status?.assignment?.pod, pending: waiting) }
+            secretReferences.withLock { $0.set(key, Self.secretsNamed(by: object)) }
             await queue.add(key)
             await podLoadChanged(change)
         case .deleted(let object):
             let key = object.cacheKey
             firstSeen.withLock { $0[key] = nil }
+            secretReferences.withLock { $0.set(key, []) }
             await podLoadChanged(bookings.withLock { $0.remove(key) })
         }
     }
@@ -152,13 +156,16 @@ public final class BroadcastController: Sendable {
             secret = new
         case .deleted(let old): secret = old
         }
-        let namespace = secret.metadata.namespace
-        let name = secret.metadata.name ?? ""
-        for broadcast in broadcasts.objects where broadcast.metadata.namespace == namespace {
-            let referenced = (broadcast.spec.destinations ?? []).contains { $0.streamKeySecretRef.name == name }
-                || broadcast.spec.ingest?.tokenSecretRef?.name == name || "\(broadcast.metadata.name ?? "")-ingest" == name
-            if referenced { await queue.add(broadcast.cacheKey) }
-        }
+        let key = secret.cacheKey
+        for broadcast in secretReferences.withLock({ $0.broadcasts(naming: key) }) { await queue.add(broadcast) }
+    }
+
+    /// The Secrets a Broadcast depends on, as `namespace/name`: stream keys and its ingest token Secret.
+    static func secretsNamed(by broadcast: BroadcastObject) -> Set<String> {
+        let namespace = broadcast.metadata.namespace
+        var names = Set((broadcast.spec.destinations ?? []).map(\.streamKeySecretRef.name))
+        names.insert(broadcast.spec.ingest?.tokenSecretRef?.name ?? "\(broadcast.metadata.name ?? "")-ingest")
+        return Set(names.map { objectKey(namespace: namespace, name: $0) })
     }
 
     /// Pod counts changed: their deletion costs follow, and room freed may place a pending broadcast.
@@ -215,7 +222,7 @@ public final class BroadcastController: Sendable {
             let context = ReconcileContext(
                 pods: pods.values.map(\.state), podURLs: pods.compactMapValues(\.url),
                 load: bookings.load(excluding: key), failedPods: failedPods,
-                secretNames: existingSecrets(referencedBy: observed), now: timestamp)
+                secretNames: existingSecrets(referencedBy: object), now: timestamp)
             let actions = reconciler.reconcile(observed, context)
             var change = Bookings.Change()
             for case .updateStatus(let status) in actions {
@@ -296,10 +303,9 @@ public final class BroadcastController: Sendable {
         await eventsRecorded
     }
 
-    private func existingSecrets(referencedBy broadcast: ObservedBroadcast) -> Set<String> {
-        var names = Set((broadcast.spec.destinations ?? []).map(\.streamKeySecretRef.name))
-        names.insert(broadcast.spec.ingest?.tokenSecretRef?.name ?? "\(broadcast.name)-ingest")
-        return names.filter { secrets.get(namespace: broadcast.namespace, name: $0) != nil }
+    /// The names of the Secrets `broadcast` depends on that exist now.
+    private func existingSecrets(referencedBy broadcast: BroadcastObject) -> Set<String> {
+        Set(Self.secretsNamed(by: broadcast).compactMap { key in secrets.get(key).flatMap(\.metadata.name) })
     }
 
     /// The studio's and guests' ingest tokens: random 32 bytes each, hex, owned by the Broadcast so they go with it.

@@ -56,3 +56,22 @@ public struct Bookings: Sendable {
         return change
     }
 }
+
+/// Which Broadcasts name which Secret (both as `namespace/name` keys), kept from the Broadcast informer's events.
+struct SecretReferences: Sendable {
+    private var secretsOfBroadcast: [String: Set<String>] = [:]
+    private var broadcastsOfSecret: [String: Set<String>] = [:]
+
+    func broadcasts(naming secret: String) -> Set<String> { broadcastsOfSecret[secret] ?? [] }
+
+    mutating func set(_ broadcast: String, _ secrets: Set<String>) {
+        let previous = secretsOfBroadcast[broadcast] ?? []
+        guard previous != secrets else { return }
+        for secret in previous.subtracting(secrets) {
+            broadcastsOfSecret[secret]?.remove(broadcast)
+            if broadcastsOfSecret[secret]?.isEmpty == true { broadcastsOfSecret[secret] = nil }
+        }
+        for secret in secrets.subtracting(previous) { broadcastsOfSecret[secret, default: []].insert(broadcast) }
+        secretsOfBroadcast[broadcast] = secrets.isEmpty ? nil : secrets
+    }
+}
