@@ -82,11 +82,19 @@ public final class KubeClient: Sendable {
     public func create<T: Codable & Sendable>(
         _ resource: ResourceDescriptor, _ object: T, namespace: String? = nil
     ) async throws -> T {
+        try await create(resource, object, namespace: namespace, as: T.self)
+    }
+
+    /// A create whose answer is read as `R`, e.g. `ObjectHeader` when only the new object's metadata matters
+    /// (decoding less of a large answer saves CPU on busy controllers).
+    public func create<T: Encodable & Sendable, R: Decodable & Sendable>(
+        _ resource: ResourceDescriptor, _ object: T, namespace: String? = nil, as type: R.Type
+    ) async throws -> R {
         let body = try encode(object)
         let target = try target(of: body, namespace: namespace, requireName: false)
         var request = Request(.POST, resource.path(namespace: target.namespace))
         request.body = (body, "application/json")
-        return try decode(T.self, from: try await send(request), request)
+        return try decode(R.self, from: try await send(request), request)
     }
 
     /// PUT of the whole object. Its `metadata.resourceVersion` is the precondition: the server answers 409

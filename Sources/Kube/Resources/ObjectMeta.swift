@@ -49,3 +49,12 @@ public struct OwnerReference: Codable, Sendable, Hashable {
         self.blockOwnerDeletion = blockOwnerDeletion
     }
 }
+
+/// Any object's `metadata` alone, for answers and lists whose other fields the caller does not need.
+public struct ObjectHeader: Codable, Sendable, Hashable, KubeObject {
+    public var metadata: ObjectMeta
+
+    public init(metadata: ObjectMeta) {
+        self.metadata = metadata
+    }
+}

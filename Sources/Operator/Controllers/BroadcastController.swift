@@ -320,8 +320,8 @@ public final class BroadcastController: Sendable {
         var secret = Secret(metadata: metadata, type: "Opaque")
         secret.stringData = ["token": IngestToken.random(), "guestToken": IngestToken.random()]
         do {
-            let created = try await client.create(.secrets, secret)
-            secrets.record(written: Secret(metadata: created.metadata, type: created.type))
+            let created = try await client.create(.secrets, secret, as: ObjectHeader.self)
+            secrets.record(written: Secret(metadata: created.metadata, type: "Opaque"))
         } catch let error as KubeError where error.isAlreadyExists {
             return
         }
@@ -349,7 +349,7 @@ public final class BroadcastController: Sendable {
         record.reportingComponent = "broadcast-operator"
         record.reportingInstance = identity
         do {
-            _ = try await client.create(.events, record)
+            _ = try await client.create(.events, record, as: ObjectHeader.self)
         } catch {
             // An Event is a record for people; losing one must not hold up the broadcast.
             logger.warning("could not record Event", metadata: [
