@@ -125,6 +125,9 @@ public struct BroadcastStatus: Codable, Sendable, Equatable {
     public var phase: Phase?
     public var observedGeneration: Int?
     public var assignment: Assignment?
+    /// The epoch of the latest assignment, kept while the broadcast waits for room without one, so that its next
+    /// assignment is newer than anything a pod may still hold.
+    public var lastEpoch: Int?
     public var ingest: IngestEndpoints?
     public var destinations: [DestinationStatus]?
     /// "live/total", the DESTINATIONS printer column.

@@ -172,6 +172,7 @@ public enum BroadcastCRD {
                     ("pod", .string()), ("epoch", .integer(options: .init(format: "int64"))),
                     ("since", .string(options: .init(format: "date-time"))),
                 ])),
+                ("lastEpoch", .integer(options: .init(format: "int64", minimum: 0))),
                 ("ingest", .object(properties: [
                     ("whipURL", .string()), ("whepURL", .string()), ("tokenSecretName", .string()),
                 ])),

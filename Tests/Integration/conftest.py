@@ -16,7 +16,7 @@ from harness.ports import free_port as _free_port
 from harness.rtmp_sinks import FfmpegRtmpSink, NginxRtmp, check_ffmpeg, check_nginx_rtmp
 
 # The devcluster tests' fixtures (devcluster, namespace, crds, api, private_devcluster).
-pytest_plugins = ["devcluster_fixtures"]
+pytest_plugins = ["devcluster_fixtures", "operator_fixtures"]
 
 
 def _attachments(node) -> list:

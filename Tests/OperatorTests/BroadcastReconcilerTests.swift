@@ -95,6 +95,26 @@ import Testing
         #expect(actions.contains { if case .recordEvent(_, "Rescheduled", _) = $0 { true } else { false } })
     }
 
+    @Test func aBroadcastThatWaitedForRoomAfterAFailoverGetsANewerEpoch() {
+        var broadcast = ObservedBroadcast(namespace: "studio", name: "show", finalizers: [BroadcastReconciler.finalizer],
+                                          podLabel: "media-0", spec: spec())
+        broadcast.status.assignment = .init(pod: "media-0", epoch: 1, since: "2026-11-27T09:00:00Z")
+        broadcast.status.lastEpoch = 1
+        let alone = [MediaPodState(name: "media-0", ready: false)]
+        let leaving = reconciler.reconcile(broadcast, context(pods: alone, failed: ["media-0"]))
+        #expect(status(in: leaving)?.assignment == nil)
+        #expect(status(in: leaving)?.lastEpoch == 1)
+        // The pod being left still counts: "0 of 1", not "0 of 0".
+        #expect(status(in: leaving)?.condition("Scheduled")?.message == "0 of 1 media pods have room")
+        #expect(leaving.contains(.setPodLabel(nil)))
+
+        let waiting = applied(broadcast, leaving)
+        let placed = reconciler.reconcile(waiting, context(pods: alone + [MediaPodState(name: "media-1", ready: true)]))
+        #expect(status(in: placed)?.assignment == .init(pod: "media-1", epoch: 2, since: now))
+        #expect(status(in: placed)?.lastEpoch == 2)
+        #expect(placed.contains { if case .recordEvent(_, "Rescheduled", _) = $0 { true } else { false } })
+    }
+
     @Test func aMissingStreamKeySecretIsReportedAndClearedWhenItAppears() {
         let broadcast = ObservedBroadcast(namespace: "studio", name: "show", finalizers: [BroadcastReconciler.finalizer],
                                           spec: spec(destinations: [("yt", "yt-key"), ("tw", "tw-key")]))

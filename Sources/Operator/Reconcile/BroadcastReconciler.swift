@@ -105,19 +105,28 @@ public struct BroadcastReconciler: Sendable {
         if let current, !context.failedPods.contains(current.pod) {
             // Stays where it is.
         } else {
-            let excluded = current.map { [$0.pod] } ?? []
-            let candidates = context.pods.filter { !excluded.contains($0.name) }
+            // The pod being left stays in the count of the NoCapacity message, as a pod without room.
+            let candidates = context.pods.map { pod in
+                var pod = pod
+                if pod.name == current?.pod { pod.ready = false }
+                return pod
+            }
             switch scheduler.choose(zones: broadcast.spec.placement?.zones, pods: candidates, load: context.load) {
             case .success(let pod):
-                let epoch = (current?.epoch ?? 0) + 1
+                let epoch = max(current?.epoch ?? 0, status.lastEpoch ?? 0) + 1
                 status.assignment = .init(pod: pod, epoch: epoch, since: context.now)
+                status.lastEpoch = epoch
                 status.phase = .scheduled
                 status.destinations = nil
                 status.stats = nil
                 status.setCondition(condition("Scheduled", true, "Scheduled", "assigned to media pod \(pod)", broadcast, context))
-                event = current == nil
-                    ? ("Normal", "Scheduled", "assigned to media pod \(pod)")
-                    : ("Normal", "Rescheduled", "media pod \(current!.pod) is unavailable; moved to \(pod) (epoch \(epoch))")
+                if let current {
+                    event = ("Normal", "Rescheduled", "media pod \(current.pod) is unavailable; moved to \(pod) (epoch \(epoch))")
+                } else if epoch > 1 {
+                    event = ("Normal", "Rescheduled", "placed on media pod \(pod) after waiting for room (epoch \(epoch))")
+                } else {
+                    event = ("Normal", "Scheduled", "assigned to media pod \(pod)")
+                }
             case .failure(let noCapacity):
                 status.assignment = nil
                 status.ingest = nil
