@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "DevCluster",
             dependencies: [
-                "MediaCrypto",
+                "MediaCrypto", "HTTPServing",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -64,57 +64,36 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
 
     private let server: HttpServer
     private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var tooLarge = false
+    private var body: RequestBodyCollector
 
     init(server: HttpServer) {
         self.server = server
+        self.body = RequestBodyCollector(limit: server.maxBodyBytes)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-            body = []
-            let declared = requestHead.headers.first(name: "Content-Length").flatMap(Int.init) ?? 0
-            tooLarge = declared > server.maxBodyBytes
+            body.start(requestHead)
         case .body(var chunk):
-            guard !tooLarge else { return }
-            if body.count + chunk.readableBytes > server.maxBodyBytes {
-                tooLarge = true
-                body = []
-            } else if let bytes = chunk.readBytes(length: chunk.readableBytes) {
-                body += bytes
-            }
+            body.append(&chunk)
         case .end:
             guard let head else { return }
             self.head = nil
             let response: HttpResponse
+            let tooLarge = body.tooLarge
             if tooLarge {
                 response = .text(.payloadTooLarge, "request body larger than \(server.maxBodyBytes) bytes")
             } else {
                 let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
                 let request = HttpRequest(
-                    method: head.method, path: path, headers: head.headers, body: body,
+                    method: head.method, path: path, headers: head.headers, body: body.take(),
                     clientIP: context.remoteAddress?.ipAddress ?? "unknown")
                 response = server.respond(request)
             }
-            write(response, keepAlive: head.isKeepAlive && !tooLarge, version: head.version, context: context)
-        }
-    }
-
-    private func write(_ response: HttpResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
-        var headers = response.headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-        if !response.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
+            context.writeWholeResponse(status: response.status, headers: response.headers, body: response.body,
+                                       keepAlive: head.isKeepAlive && !tooLarge, version: head.version)
         }
     }
 }

@@ -1,3 +1,4 @@
+import HTTPServing
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -124,12 +125,12 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
 
     private let server: HttpServer
     private var head: HTTPRequestHead?
-    private var body: [UInt8] = []
-    private var tooLarge = false
+    private var body: RequestBodyCollector
     private var cancelStream: (@Sendable () -> Void)?
 
     init(server: HttpServer) {
         self.server = server
+        self.body = RequestBodyCollector(limit: server.maxBodyBytes)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -155,16 +156,9 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
-            body = []
-            tooLarge = false
+            body.start(requestHead)
         case .body(var chunk):
-            guard !tooLarge else { return }
-            if body.count + chunk.readableBytes > server.maxBodyBytes {
-                tooLarge = true
-                body = []
-            } else if let bytes = chunk.readBytes(length: chunk.readableBytes) {
-                body += bytes
-            }
+            body.append(&chunk)
         case .end:
             guard let head else { return }
             self.head = nil
@@ -172,7 +166,7 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
             cancelStream?()
             cancelStream = nil
             let reply: HttpReply
-            if tooLarge {
+            if body.tooLarge {
                 let status = ApiError(code: 413, reason: "RequestEntityTooLarge",
                                       message: "request body larger than \(server.maxBodyBytes) bytes").status
                 reply = .full(status: .payloadTooLarge, headers: ["Content-Type": "application/json"], body: status.serialized())
@@ -180,14 +174,13 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
                 let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
                 let request = HttpRequest(
                     method: head.method, path: HttpServer.percentDecode(parts[0]),
-                    query: parts.count > 1 ? HttpServer.parseQuery(parts[1]) : [:], headers: head.headers, body: body)
-                body = []
+                    query: parts.count > 1 ? HttpServer.parseQuery(parts[1]) : [:], headers: head.headers, body: body.take())
                 reply = server.respond(request)
             }
             switch reply {
             case .full(let status, let headers, let body):
-                writeFull(status: status, headers: headers, body: body, keepAlive: head.isKeepAlive, version: head.version,
-                          context: context)
+                context.writeWholeResponse(status: status, headers: headers, body: body, keepAlive: head.isKeepAlive,
+                                           version: head.version)
             case .stream(let status, var headers, let start):
                 headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
                 context.writeAndFlush(
@@ -195,24 +188,6 @@ private final class HttpRequestHandler: ChannelInboundHandler, @unchecked Sendab
                     promise: nil)
                 cancelStream = start(ResponseStream(channel: context.channel))
             }
-        }
-    }
-
-    private func writeFull(
-        status: HTTPResponseStatus, headers: HTTPHeaders, body: [UInt8], keepAlive: Bool, version: HTTPVersion,
-        context: ChannelHandlerContext
-    ) {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
-        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        if !body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }

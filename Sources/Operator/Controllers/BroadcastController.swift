@@ -45,12 +45,16 @@ public final class BroadcastController: Sendable {
         self.metrics = metrics
         self.identity = identity
         self.logger = logger
-        broadcasts = Informer(client: client, resource: .broadcasts, logger: logger)
-        pods = Informer(client: client, resource: .pods, labelSelector: MediaPods.selector, logger: logger)
-        // Only Secret names matter here: the cache keeps no stream keys or tokens.
-        secrets = Informer(client: client, resource: .secrets, logger: logger) { secret in
-            Secret(metadata: secret.metadata, type: secret.type)
+        // The cache keeps what the reconciler reads; annotations (kubectl's last-applied copy of the spec) are
+        // dropped, which a status write does not mind: the server takes metadata from the stored object.
+        broadcasts = Informer(client: client, resource: .broadcasts, logger: logger) { broadcast in
+            var broadcast = broadcast
+            broadcast.metadata.annotations = nil
+            return broadcast
         }
+        pods = Informer(client: client, resource: .pods, labelSelector: MediaPods.selector, logger: logger)
+        // Only which Secrets exist matters here: the cache keeps no stream keys or tokens, nor anything else.
+        secrets = Informer(client: client, resource: .secrets, logger: logger, transform: Self.secretPresence)
     }
 
     public var hasSynced: Bool { broadcasts.hasSynced && pods.hasSynced && secrets.hasSynced }
@@ -160,6 +164,13 @@ public final class BroadcastController: Sendable {
         for broadcast in secretReferences.withLock({ $0.broadcasts(naming: key) }) { await queue.add(broadcast) }
     }
 
+    /// A Secret reduced to its identity.
+    @Sendable static func secretPresence(_ secret: Secret) -> Secret {
+        var metadata = Kube.ObjectMeta(name: secret.metadata.name, namespace: secret.metadata.namespace)
+        metadata.resourceVersion = secret.metadata.resourceVersion
+        return Secret(metadata: metadata)
+    }
+
     /// The Secrets a Broadcast depends on, as `namespace/name`: stream keys and its ingest token Secret.
     static func secretsNamed(by broadcast: BroadcastObject) -> Set<String> {
         let namespace = broadcast.metadata.namespace
@@ -232,7 +243,7 @@ public final class BroadcastController: Sendable {
             return (actions, change)
         }
         do {
-            try await carryOut(actions, on: object, now: now)
+            try await carryOut(actions, on: object)
         } catch {
             // The booking made for a write that failed is not real: back to what the cache shows.
             let cached = broadcasts.get(key)?.status?.assignment?.pod
@@ -248,7 +259,7 @@ public final class BroadcastController: Sendable {
         }
     }
 
-    private func carryOut(_ actions: [ReconcileAction], on object: BroadcastObject, now: ContinuousClock.Instant) async throws {
+    private func carryOut(_ actions: [ReconcileAction], on object: BroadcastObject) async throws {
         var current = object
         var finalizers = object.metadata.finalizers ?? []
         var metadataChanged = false
@@ -278,7 +289,7 @@ public final class BroadcastController: Sendable {
                 broadcasts.record(written: current)
                 if status.assignment != nil, object.status?.assignment == nil,
                    let seen = firstSeen.withLock({ $0.removeValue(forKey: object.cacheKey) }) {
-                    metrics.scheduled(after: now - seen)
+                    metrics.scheduled(after: .now - seen)
                 }
             }
         }
@@ -321,7 +332,7 @@ public final class BroadcastController: Sendable {
         secret.stringData = ["token": IngestToken.random(), "guestToken": IngestToken.random()]
         do {
             let created = try await client.create(.secrets, secret, as: ObjectHeader.self)
-            secrets.record(written: Secret(metadata: created.metadata, type: "Opaque"))
+            secrets.record(written: Secret(metadata: created.metadata))
         } catch let error as KubeError where error.isAlreadyExists {
             return
         }

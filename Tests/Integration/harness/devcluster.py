@@ -45,6 +45,16 @@ def any_line(line: str) -> bool:
     return True
 
 
+def terminate(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL when the process has not exited after `timeout` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 class KubectlError(AssertionError):
     """kubectl exited non-zero where the test expected success. The message has the command, stdout and stderr."""
 
@@ -246,12 +256,7 @@ class DevCluster:
         if self.process is None or self.process.poll() is not None:
             return
         self.stopped_by_test = True
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        terminate(self.process, STOP_TIMEOUT)
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush anything that was not already durable."""

@@ -5,12 +5,12 @@ import math
 import os
 import pathlib
 import re
-import signal
 import subprocess
 import time
 
 import requests
 
+from .devcluster import terminate
 from .ports import free_port
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -157,12 +157,7 @@ class Operator:
         if not self.alive():
             return
         self.ended_by_test = True
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        terminate(self.process, STOP_TIMEOUT)
 
     def kill9(self) -> None:
         """SIGKILL: the Lease is neither released nor renewed."""
