@@ -13,7 +13,10 @@ public final class BroadcastController: Sendable {
     public let pods: Informer<Pod>
     public let secrets: Informer<Secret>
     let queue = WorkQueue<String>()
-    let costQueue = WorkQueue<String>()
+    /// Pods whose deletion cost may be stale. Written in batches: while Packed fills a pod, its count changes
+    /// with every broadcast, and one write per interval is enough for a scale-down to see.
+    private let costsToCheck = Mutex<Set<String>>([])
+    let costInterval: Duration = .milliseconds(250)
 
     private let client: KubeClient
     private let reconciler: BroadcastReconciler
@@ -74,15 +77,12 @@ public final class BroadcastController: Sendable {
             for _ in 0..<workers {
                 group.addTask { await self.work(self.queue, "broadcast", self.reconcile) }
             }
-            group.addTask { await self.work(self.costQueue, "pod", self.updateDeletionCost) }
+            group.addTask { await self.syncDeletionCosts() }
             group.addTask { await self.reportQueueDepth() }
             await withTaskCancellationHandler {
                 await group.waitForAll()
             } onCancel: {
-                Task {
-                    await self.queue.shutdown()
-                    await self.costQueue.shutdown()
-                }
+                Task { await self.queue.shutdown() }
             }
         }
     }
@@ -133,7 +133,7 @@ public final class BroadcastController: Sendable {
                 defer { pods[name] = updated }
                 return pods[name]
             }
-            await costQueue.add(name)
+            costsToCheck.withLock { _ = $0.insert(name) }
             // The deletion-cost annotation this controller writes changes nothing else.
             if var previous {
                 previous.deletionCost = updated.deletionCost
@@ -181,7 +181,7 @@ public final class BroadcastController: Sendable {
 
     /// Pod counts changed: their deletion costs follow, and room freed may place a pending broadcast.
     private func podLoadChanged(_ change: Bookings.Change) async {
-        for pod in change.pods { await costQueue.add(pod) }
+        costsToCheck.withLock { $0.formUnion(change.pods) }
         guard change.freed != nil else { return }
         for key in bookings.withLock({ $0.pending }) { await queue.add(key) }
     }
@@ -212,7 +212,7 @@ public final class BroadcastController: Sendable {
     private func reportQueueDepth() async {
         while !Task.isCancelled {
             metrics.queueDepth("broadcast", await queue.depth)
-            metrics.queueDepth("pod", await costQueue.depth)
+            metrics.queueDepth("pod", costsToCheck.withLock { $0.count })
             try? await Task.sleep(for: .seconds(1))
         }
     }
@@ -371,6 +371,28 @@ public final class BroadcastController: Sendable {
     }
 
     // MARK: - Deletion cost
+
+    private func syncDeletionCosts() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: costInterval)
+            let pods = costsToCheck.withLock { pods in
+                defer { pods = [] }
+                return pods
+            }
+            for pod in pods.sorted() {
+                do {
+                    try await updateDeletionCost(pod)
+                    metrics.reconciled("pod", success: true)
+                } catch {
+                    logger.warning("could not update the deletion cost; retrying", metadata: [
+                        "pod": "\(pod)", "error": "\(error)",
+                    ])
+                    metrics.reconciled("pod", success: false)
+                    costsToCheck.withLock { _ = $0.insert(pod) }
+                }
+            }
+        }
+    }
 
     /// `controller.kubernetes.io/pod-deletion-cost` = the pod's broadcasts, so a scale-down removes idle pods first.
     func updateDeletionCost(_ podName: String) async throws {
