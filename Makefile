@@ -35,13 +35,20 @@ test: deps
 # full and paged list, watch fan-out to 200 watchers, RSS and CPU per phase) beside GET /version and a Python TLS
 # server sending the same bytes; DEVCLUSTER_BENCH_ARGS are passed on, e.g. `DEVCLUSTER_BENCH_ARGS="--objects 2000
 # --watchers 50"`. Adds the key "devcluster" to bench/results/latest.json.
+# Operator (bench/operator_bench.py, ~2 min): the release broadcast-operator and devcluster, 10 000 Broadcasts created
+# as fast as the server takes them over 500 Ready media pods: create→Scheduled p50/p90/p99/max, operator RSS and CPU,
+# beside the same latency when the benchmark writes the status itself (no operator); checks every Broadcast is
+# Scheduled and no pod over capacity; OPERATOR_BENCH_ARGS are passed on, e.g. `OPERATOR_BENCH_ARGS="--broadcasts
+# 1000 --pods 50"`. Adds the key "operator" to bench/results/latest.json.
 bench: deps
 	$(SWIFT) build -c release --product ingest-bench
 	$(SWIFT) build -c release --product media-pod
 	$(SWIFT) build -c release --product devcluster
+	$(SWIFT) build -c release --product broadcast-operator
 	$(SWIFT) run -c release --skip-build ingest-bench $(BENCH_ARGS)
 	$(PYTHON) bench/egress_bench.py $(EGRESS_BENCH_ARGS)
 	$(PYTHON) bench/devcluster_bench.py $(DEVCLUSTER_BENCH_ARGS)
+	$(PYTHON) bench/operator_bench.py $(OPERATOR_BENCH_ARGS)
 
 clean:
 	rm -rf .build

@@ -3,6 +3,8 @@ script keeps its figures under its own key and leaves the others' alone."""
 
 import json
 import pathlib
+import signal
+import subprocess
 import sys
 
 
@@ -30,3 +32,29 @@ def merge_results(path: pathlib.Path, key: str, figures: dict) -> None:
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(data, indent=2) + "\n")
     partial.replace(path)
+
+
+class BenchProcess:
+    """A server the benchmark started (`self.process`, a Popen; `self.log_path`, where its output goes)."""
+
+    process = None
+    log_path: pathlib.Path = None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s."""
+        if not self.alive():
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -77,7 +77,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "Tests/Integration"))
 
 from harness.ports import free_port  # noqa: E402
-from bench_results import merge_results, render_table  # noqa: E402
+from bench_results import BenchProcess, merge_results, render_table  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GROUP = "bench.streamlick.io"
@@ -265,7 +265,7 @@ def concurrent_requests(endpoint: Endpoint, method: str, paths_and_bodies: list,
 
 # --- devcluster ---
 
-class DevclusterServer:
+class DevclusterServer(BenchProcess):
     def __init__(self, binary: pathlib.Path, work_dir: pathlib.Path, data_dir: bool, watch_history) -> None:
         self.binary = binary
         self.work_dir = work_dir
@@ -305,23 +305,6 @@ class DevclusterServer:
             time.sleep(0.05)
         raise RuntimeError(f"devcluster not ready after {START_TIMEOUT:.0f} s ({last}):\n{self.log_tail()}")
 
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def gadget_crd() -> dict:
