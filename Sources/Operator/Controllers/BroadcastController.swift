@@ -25,7 +25,7 @@ public final class BroadcastController: Sendable {
     private let identity: String
     private let bookings = Mutex(Bookings())
     private let availability: Mutex<PodAvailability>
-    private let mediaPods = Mutex<[String: MediaPod]>([:])
+    private let mediaPods = Mutex(MediaPodIndex())
     /// `namespace/secret` → the Broadcasts that name it, so a Secret event finds its Broadcasts without a scan.
     private let secretReferences = Mutex(SecretReferences())
     /// When this process first saw each unscheduled Broadcast, for the schedule latency histogram.
@@ -36,6 +36,31 @@ public final class BroadcastController: Sendable {
         var state: MediaPodState
         var url: String?
         var deletionCost: String?
+    }
+
+    /// The media pods by name, with the scheduler's inputs derived once per pod change rather than per reconcile.
+    struct MediaPodIndex {
+        private(set) var byName: [String: MediaPod] = [:]
+        private(set) var states: [MediaPodState] = []
+        private(set) var urls: [String: String] = [:]
+
+        subscript(name: String) -> MediaPod? { byName[name] }
+
+        /// Returns the previous entry.
+        @discardableResult
+        mutating func set(_ name: String, _ pod: MediaPod?) -> MediaPod? {
+            let previous = byName[name]
+            byName[name] = pod
+            if previous?.state != pod?.state || previous?.url != pod?.url {
+                states = byName.values.map(\.state)
+                urls = byName.compactMapValues(\.url)
+            }
+            return previous
+        }
+
+        mutating func setDeletionCost(_ cost: String?, of name: String) {
+            byName[name]?.deletionCost = cost
+        }
     }
 
     public init(
@@ -129,10 +154,7 @@ public final class BroadcastController: Sendable {
             let updated = MediaPod(
                 namespace: pod.metadata.namespace ?? "default", state: MediaPods.state(of: pod),
                 url: MediaPods.url(of: pod), deletionCost: pod.metadata.annotations?[MediaPods.deletionCostAnnotation])
-            let previous = mediaPods.withLock { pods in
-                defer { pods[name] = updated }
-                return pods[name]
-            }
+            let previous = mediaPods.withLock { $0.set(name, updated) }
             costsToCheck.withLock { _ = $0.insert(name) }
             // The deletion-cost annotation this controller writes changes nothing else.
             if var previous {
@@ -141,9 +163,9 @@ public final class BroadcastController: Sendable {
             }
         case .deleted(let pod):
             name = pod.metadata.name ?? ""
-            mediaPods.withLock { $0[name] = nil }
+            mediaPods.withLock { $0.set(name, nil) }
         }
-        let states = mediaPods.withLock { $0.values.map(\.state) }
+        let states = mediaPods.withLock { $0.states }
         let (affected, inUse) = bookings.withLock { ($0.broadcasts(on: name).union($0.pending), $0.podsInUse) }
         availability.withLock { $0.observe(pods: states, assignedTo: inUse, now: now) }
         for key in affected { await queue.add(key) }
@@ -223,7 +245,7 @@ public final class BroadcastController: Sendable {
         guard let object = broadcasts.get(key) else { return }
         let observed = object.observed
         let now = ContinuousClock.now
-        let pods = mediaPods.withLock { $0 }
+        let (podStates, podURLs) = mediaPods.withLock { ($0.states, $0.urls) }
         let assignedPod = observed.status.assignment?.pod
         let failedPods: Set<String> = assignedPod.flatMap { pod in
             availability.withLock { $0.shouldFailOver(from: pod, now: now) } ? [pod] : nil
@@ -231,7 +253,7 @@ public final class BroadcastController: Sendable {
         let timestamp = Self.timestamp(Date())
         let (actions, booked) = bookings.withLock { bookings in
             let context = ReconcileContext(
-                pods: pods.values.map(\.state), podURLs: pods.compactMapValues(\.url),
+                pods: podStates, podURLs: podURLs,
                 load: bookings.load(excluding: key), failedPods: failedPods,
                 secretNames: existingSecrets(referencedBy: object), now: timestamp)
             let actions = reconciler.reconcile(observed, context)
@@ -404,8 +426,8 @@ public final class BroadcastController: Sendable {
         ])])])
         do {
             let updated: Pod = try await client.patch(.pods, podName, namespace: pod.namespace, .merge(patch))
-            mediaPods.withLock { pods in
-                pods[podName]?.deletionCost = updated.metadata.annotations?[MediaPods.deletionCostAnnotation]
+            mediaPods.withLock {
+                $0.setDeletionCost(updated.metadata.annotations?[MediaPods.deletionCostAnnotation], of: podName)
             }
         } catch let error as KubeError where error.isNotFound {
             return

@@ -4,6 +4,8 @@
 public struct Bookings: Sendable {
     private var podOfBroadcast: [String: String] = [:]
     private var broadcastsOnPod: [String: Set<String>] = [:]
+    /// `broadcastsOnPod`'s counts, kept so that `load` costs nothing in the common case.
+    private var counts: [String: Int] = [:]
     /// Broadcasts waiting for room (no assignment, not failed, not being deleted).
     public private(set) var pending: Set<String> = []
 
@@ -11,7 +13,7 @@ public struct Bookings: Sendable {
 
     public func pod(of broadcast: String) -> String? { podOfBroadcast[broadcast] }
 
-    public func count(on pod: String) -> Int { broadcastsOnPod[pod]?.count ?? 0 }
+    public func count(on pod: String) -> Int { counts[pod] ?? 0 }
 
     public func broadcasts(on pod: String) -> Set<String> { broadcastsOnPod[pod] ?? [] }
 
@@ -20,8 +22,9 @@ public struct Bookings: Sendable {
 
     /// Broadcasts per pod, leaving out `broadcast` itself (the scheduler places it against the others).
     public func load(excluding broadcast: String) -> [String: Int] {
-        var load = broadcastsOnPod.mapValues(\.count)
-        if let own = podOfBroadcast[broadcast] { load[own, default: 1] -= 1 }
+        guard let own = podOfBroadcast[broadcast] else { return counts }
+        var load = counts
+        load[own, default: 1] -= 1
         return load
     }
 
@@ -41,9 +44,16 @@ public struct Bookings: Sendable {
         guard previous != pod else { return Change() }
         if let previous {
             broadcastsOnPod[previous]?.remove(broadcast)
-            if broadcastsOnPod[previous]?.isEmpty == true { broadcastsOnPod[previous] = nil }
+            counts[previous, default: 1] -= 1
+            if broadcastsOnPod[previous]?.isEmpty == true {
+                broadcastsOnPod[previous] = nil
+                counts[previous] = nil
+            }
         }
-        if let pod { broadcastsOnPod[pod, default: []].insert(broadcast) }
+        if let pod {
+            broadcastsOnPod[pod, default: []].insert(broadcast)
+            counts[pod, default: 0] += 1
+        }
         podOfBroadcast[broadcast] = pod
         return Change(freed: previous, taken: pod)
     }

@@ -58,17 +58,25 @@ public struct Scheduler: Sendable {
 
     public func choose(zones: [String]?, pods: [MediaPodState], load: [String: Int]) -> Result<String, NoCapacity> {
         let wanted = zones.flatMap { $0.isEmpty ? nil : Set($0) }
-        let inZone = pods.filter { pod in wanted.map { pod.zone.map($0.contains) ?? false } ?? true }
-        let withRoom = inZone.filter { $0.schedulable && load[$0.name, default: 0] < $0.capacity }
-        let ordered = withRoom.sorted { a, b in
-            let (loadA, loadB) = (load[a.name, default: 0], load[b.name, default: 0])
-            if loadA != loadB { return policy == .packed ? loadA > loadB : loadA < loadB }
-            return a.name < b.name
+        // One pass, one load lookup per pod: this runs for every placement, over every media pod.
+        var considered = 0
+        var best: (name: String, load: Int)?
+        for pod in pods {
+            if let wanted, !(pod.zone.map(wanted.contains) ?? false) { continue }
+            considered += 1
+            let podLoad = load[pod.name, default: 0]
+            guard pod.schedulable, podLoad < pod.capacity else { continue }
+            if let current = best {
+                let better = podLoad == current.load
+                    ? pod.name < current.name
+                    : (policy == .packed ? podLoad > current.load : podLoad < current.load)
+                if !better { continue }
+            }
+            best = (pod.name, podLoad)
         }
-        guard let chosen = ordered.first else {
-            return .failure(NoCapacity(podsWithRoom: 0, podsConsidered: inZone.count,
-                                       zones: wanted == nil ? nil : zones))
+        guard let best else {
+            return .failure(NoCapacity(podsWithRoom: 0, podsConsidered: considered, zones: wanted == nil ? nil : zones))
         }
-        return .success(chosen.name)
+        return .success(best.name)
     }
 }
