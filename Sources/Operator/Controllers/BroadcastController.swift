@@ -11,7 +11,8 @@ import Synchronization
 public final class BroadcastController: Sendable {
     public let broadcasts: Informer<BroadcastObject>
     public let pods: Informer<Pod>
-    public let secrets: Informer<Secret>
+    /// Secrets as metadata only: which exist is all the operator needs (their data is never decoded or kept).
+    public let secrets: Informer<ObjectHeader>
     let queue = WorkQueue<String>()
     /// Pods whose deletion cost may be stale. Written in batches: while Packed fills a pod, its count changes
     /// with every broadcast, and one write per interval is enough for a scale-down to see.
@@ -81,7 +82,6 @@ public final class BroadcastController: Sendable {
             return broadcast
         }
         pods = Informer(client: client, resource: .pods, labelSelector: MediaPods.selector, logger: logger)
-        // Only which Secrets exist matters here: the cache keeps no stream keys or tokens, nor anything else.
         secrets = Informer(client: client, resource: .secrets, logger: logger, transform: Self.secretPresence)
     }
 
@@ -171,10 +171,10 @@ public final class BroadcastController: Sendable {
         for key in affected { await queue.add(key) }
     }
 
-    private func secretChanged(_ change: InformerChange<Secret>) async {
+    private func secretChanged(_ change: InformerChange<ObjectHeader>) async {
         // A Secret that appears or goes can change a Broadcast's StreamKeysFound condition: only the Broadcasts of
         // its namespace that name it are looked at again.
-        let secret: Secret
+        let secret: ObjectHeader
         switch change {
         case .synced: return
         case .upserted(let old, let new):
@@ -187,10 +187,10 @@ public final class BroadcastController: Sendable {
     }
 
     /// A Secret reduced to its identity.
-    @Sendable static func secretPresence(_ secret: Secret) -> Secret {
+    @Sendable static func secretPresence(_ secret: ObjectHeader) -> ObjectHeader {
         var metadata = Kube.ObjectMeta(name: secret.metadata.name, namespace: secret.metadata.namespace)
         metadata.resourceVersion = secret.metadata.resourceVersion
-        return Secret(metadata: metadata)
+        return ObjectHeader(metadata: metadata)
     }
 
     /// The Secrets a Broadcast depends on, as `namespace/name`: stream keys and its ingest token Secret.
@@ -354,7 +354,7 @@ public final class BroadcastController: Sendable {
         secret.stringData = ["token": IngestToken.random(), "guestToken": IngestToken.random()]
         do {
             let created = try await client.create(.secrets, secret, as: ObjectHeader.self)
-            secrets.record(written: Secret(metadata: created.metadata))
+            secrets.record(written: created)
         } catch let error as KubeError where error.isAlreadyExists {
             return
         }
