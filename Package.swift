@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "MediaPod",
             dependencies: [
-                "WebRTC", "BroadcastAPI", "MediaCodecs", "HTTPServing",
+                "WebRTC", "BroadcastAPI", "BroadcastKube", "Kube", "MediaCodecs", "HTTPServing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,11 +103,14 @@ let package = Package(
             ]
         ),
 
+        // Broadcasts as Kubernetes objects (the API types inside Kube metadata), for the operator and the media pods.
+        .target(name: "BroadcastKube", dependencies: ["BroadcastAPI", "Kube"]),
+
         // The Broadcast operator (DESIGN.md §5); `broadcast-operator crd` prints the CRD.
         .target(
             name: "Operator",
             dependencies: [
-                "BroadcastAPI", "Kube", "HTTPServing",
+                "BroadcastAPI", "BroadcastKube", "Kube", "HTTPServing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -2,6 +2,12 @@
 public struct Broadcast: Codable, Sendable, Equatable {
     public static let apiVersion = "media.streamlick.io/v1alpha1"
     public static let kind = "Broadcast"
+    /// Held by the operator until the media pod has stopped the egress of a deleted Broadcast (DESIGN.md §2).
+    public static let finalizer = "media.streamlick.io/egress-stopped"
+    /// The media pod a Broadcast is assigned to, as a label, so each pod watches only its own.
+    public static let podLabel = "media.streamlick.io/pod"
+    /// The status condition a media pod sets once the egress of a deleted Broadcast has stopped.
+    public static let egressStoppedCondition = "EgressStopped"
 
     public var apiVersion: String
     public var kind: String

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HTTPServing
+import Kube
 import Logging
 import MediaCodecs
 import MediaCrypto
@@ -31,8 +32,10 @@ public struct MediaPodCommand: AsyncParsableCommand {
     var namespace: String?
     @Option(help: "Static mode: run the Broadcasts and Secrets found as YAML in this directory (env MEDIA_POD_MANIFESTS).")
     var manifests: String?
-    @Option(help: "Kubeconfig for cluster mode (env KUBECONFIG).")
+    @Option(help: "Cluster mode: kubeconfig file (env KUBECONFIG_PATH; else in-cluster, else KUBECONFIG).")
     var kubeconfig: String?
+    @Option(help: "Cluster mode: watch Broadcasts and Secrets of this namespace only (env MEDIA_POD_WATCH_NAMESPACE; default all).")
+    var watchNamespace: String?
     @Option(help: "Session-creating WHIP requests allowed per client IP and window (env MEDIA_POD_RATE_LIMIT; default 100).")
     var rateLimit: Int?
     @Option(help: "Rate-limit window in seconds (env MEDIA_POD_RATE_LIMIT_WINDOW; default 900).")
@@ -90,26 +93,59 @@ public struct MediaPodCommand: AsyncParsableCommand {
         // FFmpeg's own log lines can echo an RTMP URL, stream key included; our errors carry redacted URLs instead.
         FFmpegLog.setLevel(.quiet)
 
-        guard let manifests else {
-            throw ValidationError("cluster mode (without --manifests) arrives with the Kubernetes agent; use --manifests DIR for now")
-        }
 
         let metrics = MediaPodMetrics(capacity: capacity)
         let engine = MediaEngine(certificate: try DtlsCertificate(commonName: podName), candidate: candidate, logger: logger)
-        let watcher = StaticManifestWatcher(directory: manifests, logger: logger,
-                                            announcedBaseURL: "http://\(announcedIp):\(httpPort)")
-        let runtimes = try watcher.load()
+        let source: any BroadcastSource
+        let runtimes: [BroadcastRuntime]
+        var client: KubeClient?
+        if let manifests {
+            let watcher = StaticManifestWatcher(directory: manifests, logger: logger,
+                                                announcedBaseURL: "http://\(announcedIp):\(httpPort)")
+            runtimes = try watcher.load()
+            source = watcher
+        } else {
+            let config: KubeConfig
+            do {
+                config = try KubeConfig.load(kubeconfig: kubeconfig ?? environment["KUBECONFIG_PATH"])
+            } catch {
+                throw ValidationError("cluster mode needs the Kubernetes API (or --manifests DIR for static mode): \(error)")
+            }
+            let kube = try KubeClient(config: config, userAgent: "media-pod/\(podName)", logger: logger)
+            client = kube
+            let namespace = watchNamespace ?? environment["MEDIA_POD_WATCH_NAMESPACE"]
+            logger.info("cluster mode", metadata: [
+                "server": "\(config.server)", "pod": "\(podName)", "namespace": "\(namespace ?? "(all)")",
+            ])
+            runtimes = []
+            source = ClusterBroadcastSource(client: kube, podName: podName, namespace: namespace, logger: logger)
+        }
 
         let server = MediaPodServer(
-            engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes, watcher: watcher,
+            engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes, source: source,
             httpHost: bindAddress, httpPort: httpPort, udpHost: bindAddress, udpPort: udpPort,
             rateLimiter: RateLimiter(limit: rateLimit, window: .seconds(rateLimitWindow)),
             health: HealthReporter(podName: podName, capacity: capacity, engine: engine))
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await client?.shutdown()
+            throw error
+        }
+        try? await client?.shutdown()
     }
 }
+
+/// Where the pod's broadcasts come from: static manifests or the cluster.
+protocol BroadcastSource: Sendable {
+    /// Hands each new desired set of broadcasts to `apply` until cancelled.
+    func watch(apply: @escaping @Sendable ([BroadcastRuntime]) -> Void) async
+}
+
+extension StaticManifestWatcher: BroadcastSource {}
+extension ClusterBroadcastSource: BroadcastSource {}
 
 /// Binds the HTTP and UDP ports, runs until graceful shutdown, then closes every session.
 struct MediaPodServer: Service {
@@ -117,7 +153,7 @@ struct MediaPodServer: Service {
     let metrics: MediaPodMetrics
     let logger: Logger
     let initialBroadcasts: [BroadcastRuntime]
-    let watcher: StaticManifestWatcher
+    let source: any BroadcastSource
     let httpHost: String
     let httpPort: Int
     let udpHost: String
@@ -135,8 +171,8 @@ struct MediaPodServer: Service {
         let http = HttpServer(maxBodyBytes: 64 * 1024) { routes.respond(to: $0) }
         let channel = try await http.bind(host: httpHost, port: httpPort, group: group)
         logger.info("media pod listening", metadata: ["http": "\(httpHost):\(httpPort)", "udp": "\(udpHost):\(udpPort)"])
-        let watching = Task { [engine, watcher] in
-            await watcher.watch { runtimes in transport.send(engine.setBroadcasts(runtimes, now: .now)) }
+        let watching = Task { [engine, source] in
+            await source.watch { runtimes in transport.send(engine.setBroadcasts(runtimes, now: .now)) }
         }
         try? await gracefulShutdown()
         watching.cancel()

@@ -29,7 +29,7 @@ struct StaticManifestWatcher: Sendable {
     }
 
     /// Polls for changes until cancelled and hands each new set of broadcasts to `apply`.
-    func watch(apply: @Sendable ([BroadcastRuntime]) -> Void) async {
+    func watch(apply: @escaping @Sendable ([BroadcastRuntime]) -> Void) async {
         var last = fingerprint()
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)

@@ -1,4 +1,5 @@
 import BroadcastAPI
+import BroadcastKube
 import Foundation
 import Kube
 import Logging

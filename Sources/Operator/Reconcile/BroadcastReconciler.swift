@@ -63,10 +63,9 @@ public enum ReconcileAction: Sendable, Equatable {
 /// The Broadcast controller's decisions (DESIGN.md §2, §5), level-based and pure: the same observation always
 /// gives the same actions, and actions already in effect are not repeated.
 public struct BroadcastReconciler: Sendable {
-    public static let finalizer = "media.streamlick.io/egress-stopped"
-    public static let podLabel = "media.streamlick.io/pod"
-    /// Written by the media pod once the egress of a deleted Broadcast has stopped.
-    public static let egressStoppedCondition = "EgressStopped"
+    public static let finalizer = Broadcast.finalizer
+    public static let podLabel = Broadcast.podLabel
+    public static let egressStoppedCondition = Broadcast.egressStoppedCondition
 
     public var scheduler: Scheduler
 

@@ -1,33 +1,16 @@
 import BroadcastAPI
+import BroadcastKube
 import Foundation
 import Kube
 
-/// A Broadcast as the operator reads and writes it: Kubernetes metadata (finalizers, deletion, owner data) around
-/// the API types.
-public struct BroadcastObject: Codable, Sendable, KubeObject {
-    public var apiVersion: String? = Broadcast.apiVersion
-    public var kind: String? = Broadcast.kind
-    public var metadata: Kube.ObjectMeta
-    public var spec: BroadcastSpec
-    public var status: BroadcastStatus?
-
-    public init(metadata: Kube.ObjectMeta, spec: BroadcastSpec, status: BroadcastStatus? = nil) {
-        self.metadata = metadata
-        self.spec = spec
-        self.status = status
-    }
-
+extension BroadcastObject {
     public var observed: ObservedBroadcast {
         ObservedBroadcast(
             namespace: metadata.namespace ?? "default", name: metadata.name ?? "",
             generation: Int(metadata.generation ?? 1), deleting: metadata.deletionTimestamp != nil,
-            finalizers: metadata.finalizers ?? [], podLabel: metadata.labels?[BroadcastReconciler.podLabel],
+            finalizers: metadata.finalizers ?? [], podLabel: metadata.labels?[Broadcast.podLabel],
             spec: spec, status: status ?? BroadcastStatus())
     }
-}
-
-extension ResourceDescriptor {
-    public static let broadcasts = ResourceDescriptor(group: "media.streamlick.io", version: "v1alpha1", plural: "broadcasts")
 }
 
 /// How the operator recognises and reads media pods (DESIGN.md §5).
