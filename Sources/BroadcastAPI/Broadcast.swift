@@ -174,6 +174,15 @@ public struct BroadcastStatus: Codable, Sendable, Equatable {
         public var bitrateKbps: Int?
         public var reconnects: Int?
         public var lastError: String?
+
+        public init(name: String, state: String? = nil, bitrateKbps: Int? = nil, reconnects: Int? = nil,
+                    lastError: String? = nil) {
+            self.name = name
+            self.state = state
+            self.bitrateKbps = bitrateKbps
+            self.reconnects = reconnects
+            self.lastError = lastError
+        }
     }
 
     public struct Stats: Codable, Sendable, Equatable {
@@ -181,6 +190,13 @@ public struct BroadcastStatus: Codable, Sendable, Equatable {
         public var audioKbps: Int?
         public var fps: Double?
         public var guests: Int?
+
+        public init(videoKbps: Int? = nil, audioKbps: Int? = nil, fps: Double? = nil, guests: Int? = nil) {
+            self.videoKbps = videoKbps
+            self.audioKbps = audioKbps
+            self.fps = fps
+            self.guests = guests
+        }
     }
 
     /// The standard metav1.Condition shape.

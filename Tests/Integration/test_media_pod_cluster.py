@@ -4,6 +4,7 @@ operator generated. devcluster + broadcast-operator + a real media-pod process +
 the Broadcast's status and its token Secret."""
 
 import base64
+import threading
 import time
 
 import pytest
@@ -91,6 +92,7 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
     secret = operator_cluster.kubectl_json("get", "secret", "-n", namespace, status["ingest"]["tokenSecretName"])
     token = base64.b64decode(secret["data"]["token"]).decode()
     command = peers.aiortc_command(whip_url, token, PUBLISH_SECONDS, clip, ice_address="127.0.0.1")
+    seen = PhaseRecorder(broadcasts, "show").start()
     process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
     try:
         observation = observe(pod_a, process, namespace=namespace, name="show", duration=PUBLISH_SECONDS)
@@ -99,11 +101,62 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
     failures = check_healthy_ingest(observation, process)
     assert not failures, "\n".join(failures) + "\n\ningest samples:\n" + observation.table()
 
+    # The pod wrote the truth into the status while media flowed, and back once the publisher left.
+    live = seen.first("Live")
+    assert live is not None, f"phase never Live during the publish: {seen.phases()}"
+    conditions = {c["type"]: c for c in live["status"].get("conditions") or []}
+    assert conditions["IngestConnected"]["status"] == "True", conditions
+    assert conditions["Ready"]["status"] == "True", conditions
+    assert conditions["Scheduled"]["status"] == "True", conditions  # the operator's condition kept
+    assert live["status"]["stats"]["fps"] > 0, live["status"]
+    assert live["status"]["destinationsReady"] == "0/0", live["status"]
+    wait_until(lambda: broadcasts.get("show")["status"]["phase"] == "Scheduled", 10,
+               "phase back to Scheduled after the publisher left")
+    seen.stop()
+    after = broadcasts.get("show")["status"]
+    assert {c["type"]: c["status"] for c in after["conditions"]}["IngestConnected"] == "False", after
+    assert "stats" not in after, after
+
     # A wrong token is refused.
     response = pod_a.request("POST", whip_url, data=b"v=0\r\n", headers={
         "Authorization": "Bearer wrong", "Content-Type": "application/sdp"})
     assert response.status_code == 401, response.text
 
-    # Deleted (its pod does not report EgressStopped yet): the pod stops running it once it is being deleted.
+    # Deleted: the pod stops it, reports EgressStopped, the operator lets it go.
     broadcasts.delete("show")
-    wait_until(lambda: (namespace, "show") not in runs(pod_a), 10, "media-a stops the deleted broadcast")
+    gone_after = broadcasts.wait_gone("show", timeout=5)
+    assert (namespace, "show") not in runs(pod_a)
+    print(f"deleted Broadcast gone after {gone_after:.2f} s")
+
+
+class PhaseRecorder:
+    """Polls one Broadcast every 100 ms in the background and keeps each distinct (phase, object) it saw."""
+
+    def __init__(self, broadcasts, name: str) -> None:
+        self.broadcasts = broadcasts
+        self.name = name
+        self.seen = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "PhaseRecorder":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            obj = self.broadcasts.get(self.name)
+            phase = ((obj or {}).get("status") or {}).get("phase")
+            if obj and (not self.seen or self.seen[-1][0] != phase):
+                self.seen.append((phase, obj))
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=2)
+
+    def phases(self) -> list:
+        return [phase for phase, _ in self.seen]
+
+    def first(self, phase: str):
+        return next((obj for seen_phase, obj in self.seen if seen_phase == phase), None)

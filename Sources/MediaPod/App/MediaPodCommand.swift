@@ -142,9 +142,14 @@ public struct MediaPodCommand: AsyncParsableCommand {
 protocol BroadcastSource: Sendable {
     /// Hands each new desired set of broadcasts to `apply` until cancelled.
     func watch(apply: @escaping @Sendable ([BroadcastRuntime]) -> Void) async
+    /// Reports what the engine runs back to where the broadcasts came from, until cancelled.
+    func reportStatus(of engine: MediaEngine) async
 }
 
-extension StaticManifestWatcher: BroadcastSource {}
+extension StaticManifestWatcher: BroadcastSource {
+    /// Static manifests have no status to write: `/v1/broadcasts` is the report.
+    func reportStatus(of engine: MediaEngine) async {}
+}
 extension ClusterBroadcastSource: BroadcastSource {}
 
 /// Binds the HTTP and UDP ports, runs until graceful shutdown, then closes every session.
@@ -174,8 +179,10 @@ struct MediaPodServer: Service {
         let watching = Task { [engine, source] in
             await source.watch { runtimes in transport.send(engine.setBroadcasts(runtimes, now: .now)) }
         }
+        let reporting = Task { [engine, source] in await source.reportStatus(of: engine) }
         try? await gracefulShutdown()
         watching.cancel()
+        reporting.cancel()
         logger.info("shutting down")
         health.draining.store(true, ordering: .relaxed)
         let (output, closing) = engine.shutdown()

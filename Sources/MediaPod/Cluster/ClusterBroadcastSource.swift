@@ -13,6 +13,7 @@ final class ClusterBroadcastSource: Sendable {
     let podName: String
     let broadcasts: Informer<BroadcastObject>
     let secrets: Informer<Secret>
+    private let client: KubeClient
     private let logger: Logger
     /// The newest epoch this pod was given for each broadcast: an older assignment is never acted on.
     private let epochs = Mutex<[String: Int]>([:])
@@ -20,6 +21,7 @@ final class ClusterBroadcastSource: Sendable {
     /// - Parameter namespace: the namespace to watch, nil for all.
     init(client: KubeClient, podName: String, namespace: String?, logger: Logger) {
         self.podName = podName
+        self.client = client
         self.logger = logger
         broadcasts = Informer(
             client: client, resource: .broadcasts, namespace: namespace,
@@ -76,6 +78,59 @@ final class ClusterBroadcastSource: Sendable {
             epochs[key] = assignment.epoch
             return true
         }
+    }
+
+    // MARK: - Status
+
+    /// Writes each assigned Broadcast's status as this pod sees it, until cancelled: checked every 500 ms, written
+    /// when it differs from the stored status — at once when the phase or a condition changes, else at most every
+    /// 2 s per broadcast. A merge patch of the status subresource carrying the resourceVersion read: a conflict
+    /// (the operator wrote meanwhile) is retried at the next check with the newer version.
+    func reportStatus(of engine: MediaEngine) async {
+        var lastWrite: [String: ContinuousClock.Instant] = [:]
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            guard broadcasts.hasSynced else { continue }
+            let running = Dictionary(engine.snapshot().map { ("\($0.namespace)/\($0.name)", $0) },
+                                     uniquingKeysWith: { first, _ in first })
+            let report = BroadcastStatusReport(podName: podName, now: Date().formatted(.iso8601))
+            for object in broadcasts.objects {
+                let key = object.cacheKey
+                let current = object.status ?? BroadcastStatus()
+                guard let wanted = report.status(
+                    current: current, generation: Int(object.metadata.generation ?? 1),
+                    deleting: object.metadata.deletionTimestamp != nil, running: running[key]),
+                    wanted != current else { continue }
+                let urgent = wanted.phase != current.phase
+                    || wanted.conditions?.map(\.status) != current.conditions?.map(\.status)
+                if !urgent, let last = lastWrite[key], ContinuousClock.now - last < .seconds(2) { continue }
+                do {
+                    let written = try await client.patchStatus(
+                        .broadcasts, object.metadata.name ?? "", namespace: object.metadata.namespace,
+                        .merge(try Self.statusPatch(wanted, resourceVersion: object.metadata.resourceVersion)),
+                        as: BroadcastObject.self)
+                    broadcasts.record(written: written)
+                    lastWrite[key] = .now
+                    if wanted.phase != current.phase {
+                        logger.info("status", metadata: ["broadcast": "\(key)", "phase": "\(wanted.phase?.rawValue ?? "")"])
+                    }
+                } catch let error as KubeError where error.isConflict || error.isNotFound {
+                    continue
+                } catch {
+                    logger.warning("could not write the status", metadata: ["broadcast": "\(key)", "error": "\(error)"])
+                }
+            }
+            lastWrite = lastWrite.filter { broadcasts.get($0.key) != nil }
+        }
+    }
+
+    /// `{"metadata": {"resourceVersion": …}, "status": {…}}` with `null` for what this pod clears, so the merge
+    /// removes it.
+    static func statusPatch(_ status: BroadcastStatus, resourceVersion: String?) throws -> JSONValue {
+        var body = try JSONValue(encoding: status)
+        for field in ["stats", "destinations", "destinationsReady"] where body[field] == nil { body[field] = .null }
+        return .object(["metadata": .object(["resourceVersion": resourceVersion.map(JSONValue.string) ?? .null]),
+                        "status": body])
     }
 
     private static func secretNames(of broadcast: Broadcast) -> Set<String> {

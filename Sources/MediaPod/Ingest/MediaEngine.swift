@@ -310,6 +310,18 @@ struct BroadcastSnapshot: Sendable {
     var statistics: IngestStatistics
     var destinations: [DestinationStatus]
 
+    init(namespace: String, name: String, method: String = "rtmp", failure: String? = nil, publisherConnected: Bool,
+         hasSession: Bool, statistics: IngestStatistics = IngestStatistics(), destinations: [DestinationStatus] = []) {
+        self.namespace = namespace
+        self.name = name
+        self.method = method
+        self.failure = failure
+        self.publisherConnected = publisherConnected
+        self.hasSession = hasSession
+        self.statistics = statistics
+        self.destinations = destinations
+    }
+
     init(_ runtime: BroadcastRuntime) {
         namespace = runtime.broadcast.metadata.namespace ?? "default"
         name = runtime.broadcast.metadata.name
