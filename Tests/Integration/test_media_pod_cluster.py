@@ -4,12 +4,14 @@ operator generated. devcluster + broadcast-operator + a real media-pod process +
 the Broadcast's status and its token Secret."""
 
 import base64
+import json
+import os
 import threading
 import time
 
 import pytest
 
-from harness import peers
+from harness import peers, recordings
 from harness.ingest import check_healthy_ingest, observe
 from harness.pod import MediaPod, media_pod_binary
 from harness.ports import free_port
@@ -63,6 +65,16 @@ def wait_until(predicate, timeout: float, message: str):
     raise AssertionError(f"not within {timeout} s: {message}")
 
 
+def nginx_publishing(nginx) -> bool:
+    """A recording still growing means nginx still receives a stream."""
+    files = nginx.recordings()
+    if not files:
+        return False
+    size = files[-1].stat().st_size
+    time.sleep(0.5)
+    return files[-1].stat().st_size != size
+
+
 def runs(pod: MediaPod) -> set:
     return {(b.get("namespace"), b.get("name")) for b in pod.broadcasts()}
 
@@ -98,6 +110,7 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
         observation = observe(pod_a, process, namespace=namespace, name="show", duration=PUBLISH_SECONDS)
     finally:
         process.kill()
+        seen.done.set()
     failures = check_healthy_ingest(observation, process)
     assert not failures, "\n".join(failures) + "\n\ningest samples:\n" + observation.table()
 
@@ -110,9 +123,9 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
     assert conditions["Scheduled"]["status"] == "True", conditions  # the operator's condition kept
     assert live["status"]["stats"]["fps"] > 0, live["status"]
     assert live["status"]["destinationsReady"] == "0/0", live["status"]
+    seen.stop()
     wait_until(lambda: broadcasts.get("show")["status"]["phase"] == "Scheduled", 10,
                "phase back to Scheduled after the publisher left")
-    seen.stop()
     after = broadcasts.get("show")["status"]
     assert {c["type"]: c["status"] for c in after["conditions"]}["IngestConnected"] == "False", after
     assert "stats" not in after, after
@@ -145,7 +158,11 @@ class PhaseRecorder:
 
     def _run(self) -> None:
         while not self.done.is_set():
-            obj = self.broadcasts.get(self.name)
+            try:
+                obj = self.broadcasts.get(self.name)
+            except Exception as error:  # the server went away at the end of a failed test: keep what was seen
+                self.seen.append((f"error: {error}", None))
+                return
             phase = ((obj or {}).get("status") or {}).get("phase")
             if obj and (not self.seen or self.seen[-1][0] != phase):
                 self.seen.append((phase, obj))
@@ -160,3 +177,65 @@ class PhaseRecorder:
 
     def first(self, phase: str):
         return next((obj for seen_phase, obj in self.seen if seen_phase == phase), None)
+
+
+def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
+        tmp_path, clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
+        nginx_rtmp):
+    namespace = operator_namespace
+    nginx = nginx_rtmp()
+    stream_key = "cluster-" + base64.b32encode(os.urandom(5)).decode().lower()
+    operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
+                             f"--from-literal=nginx={stream_key}")
+    pod_a = cluster_pod("media-a")
+    media_pods.create("media-a", public_url=pod_a.base_url)
+    operator()
+    broadcasts.create("show", {"destinations": [
+        {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
+    status = broadcasts.wait_scheduled("show")["status"]
+    secret = operator_cluster.kubectl_json("get", "secret", "-n", namespace, status["ingest"]["tokenSecretName"])
+    token = base64.b64decode(secret["data"]["token"]).decode()
+    wait_until(lambda: (namespace, "show") in runs(pod_a), 10, "media-a runs the broadcast")
+
+    command = peers.aiortc_command(status["ingest"]["whipURL"], token, 40, clip, ice_address="127.0.0.1")
+    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    try:
+        def destination_state():
+            destinations = (broadcasts.get("show")["status"] or {}).get("destinations") or []
+            return {d["name"]: d.get("state") for d in destinations}
+
+        wait_until(lambda: destination_state().get("nginx") == "Live", 30, "destination nginx Live in the status")
+        live = broadcasts.get("show")["status"]
+        assert live["phase"] == "Live" and live["destinationsReady"] == "1/1", live
+
+        def patch_enabled(enabled: bool) -> None:
+            # A JSON patch: a merge patch would replace the whole destinations list.
+            operator_cluster.kubectl("patch", "bc", "show", "-n", namespace, "--type=json", "-p",
+                                     json.dumps([{"op": "add", "path": "/spec/destinations/0/enabled",
+                                                  "value": enabled}]))
+
+        patch_enabled(False)
+        wait_until(lambda: destination_state().get("nginx") == "Disabled", 10, "nginx Disabled after the patch")
+        assert broadcasts.get("show")["status"]["destinationsReady"] == "0/0"
+        wait_until(lambda: len(nginx.recordings(stream_key)) >= 1 and not nginx_publishing(nginx), 10,
+                   "the disabled destination's RTMP stream ended")
+        patch_enabled(True)
+        wait_until(lambda: destination_state().get("nginx") == "Live", 30, "nginx Live again after re-enabling")
+        time.sleep(3)
+
+        broadcasts.delete("show")
+        gone_after = broadcasts.wait_gone("show", timeout=5)
+        print(f"deleted Broadcast gone after {gone_after:.2f} s")
+    finally:
+        process.kill()
+    nginx.stop()
+    files = nginx.recordings(stream_key)
+    assert len(files) == 2, files  # one stream before the disable, one after re-enabling
+    for path in files:
+        probe = recordings.probe(path)
+        assert probe.video and probe.video.get("codec_name") == "h264", probe.streams
+        assert probe.stream("audio") and probe.stream("audio").get("codec_name") == "aac", probe.streams
+        assert float(probe.format.get("duration") or 0) > 1.0, probe.format
+    # No stream key or token in the pod's log or the Broadcast's status/events.
+    log = pod_a.log_text()
+    assert stream_key not in log and token not in log

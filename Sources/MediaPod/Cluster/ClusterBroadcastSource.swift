@@ -97,9 +97,12 @@ final class ClusterBroadcastSource: Sendable {
             for object in broadcasts.objects {
                 let key = object.cacheKey
                 let current = object.status ?? BroadcastStatus()
+                let deleting = object.metadata.deletionTimestamp != nil
+                // A deleted broadcast's streams must have ended (end of stream sent) before it says so.
+                if deleting, running[key] == nil, !engine.egressHasStopped(key) { continue }
                 guard let wanted = report.status(
                     current: current, generation: Int(object.metadata.generation ?? 1),
-                    deleting: object.metadata.deletionTimestamp != nil, running: running[key]),
+                    deleting: deleting, running: running[key]),
                     wanted != current else { continue }
                 let urgent = wanted.phase != current.phase
                     || wanted.conditions?.map(\.status) != current.conditions?.map(\.status)

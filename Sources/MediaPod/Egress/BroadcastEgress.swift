@@ -45,6 +45,8 @@ final class BroadcastEgress: @unchecked Sendable {
     private var wasSynchronised = false
     private let disabledOrFailed = Mutex<[String: DestinationStatus]>([:])
     private let running = Mutex<[String: RtmpDestination]>([:])
+    /// The destinations `stopLater()` stopped, once it ran.
+    private let stopping = Mutex<[RtmpDestination]?>(nil)
 
     static let sampleRate: Int64 = 48_000
     /// Opus frames are 20 ms in WebRTC; loss is concealed in such steps.
@@ -105,9 +107,17 @@ final class BroadcastEgress: @unchecked Sendable {
         queue.sync { stopDestinations() }
     }
 
-    /// `stop()` without waiting; safe under the engine's lock.
+    /// `stop()` without waiting; safe under the engine's lock. `hasStopped` tells when it is done.
     func stopLater() {
-        queue.async { [self] in _ = stopDestinations() }
+        queue.async { [self] in
+            let destinations = stopDestinations()
+            stopping.withLock { $0 = destinations }
+        }
+    }
+
+    /// After `stopLater()`: every destination has ended its stream (FLV trailer written, connection closed).
+    var hasStopped: Bool {
+        stopping.withLock { $0.map { $0.allSatisfy(\.isFinished) } ?? false }
     }
 
     private func stopDestinations() -> [RtmpDestination] {

@@ -71,6 +71,8 @@ final class MediaEngine: Sendable {
         var demultiplexer = UdpDemultiplexer()
         var broadcasts: [String: BroadcastRuntime] = [:]
         var sessionsById: [String: (broadcastKey: String, session: PublisherSession)] = [:]
+        /// Egresses of removed broadcasts that are still ending their streams.
+        var retiring: [String: BroadcastEgress] = [:]
     }
 
     private let state = Mutex(State())
@@ -99,6 +101,7 @@ final class MediaEngine: Sendable {
     func setBroadcasts(_ runtimes: [BroadcastRuntime], now: ContinuousClock.Instant) -> SessionOutput {
         state.withLock { state in
             var output = SessionOutput()
+            state.retiring = state.retiring.filter { !$0.value.hasStopped }
             let incoming = Dictionary(runtimes.map { ($0.broadcast.key, $0) }, uniquingKeysWith: { _, last in last })
             for (key, old) in state.broadcasts {
                 if let replacement = incoming[key], old.failure == nil, replacement.failure == nil,
@@ -110,7 +113,10 @@ final class MediaEngine: Sendable {
                     if let session = old.session {
                         output.append(Self.end(session, reason: "broadcast removed", in: &state))
                     }
-                    old.egress?.stopLater()
+                    if let egress = old.egress {
+                        egress.stopLater()
+                        state.retiring[key] = egress
+                    }
                 }
             }
             for runtime in incoming.values where runtime.failure == nil && runtime.broadcast.spec.egressMethod == "rtmp" {
@@ -121,6 +127,17 @@ final class MediaEngine: Sendable {
             }
             state.broadcasts = incoming
             return output
+        }
+    }
+
+    /// The broadcast's egress, if it had one, has ended every stream since the broadcast was removed.
+    func egressHasStopped(_ key: String) -> Bool {
+        state.withLock { state in
+            guard state.broadcasts[key] == nil else { return false }
+            guard let egress = state.retiring[key] else { return true }
+            guard egress.hasStopped else { return false }
+            state.retiring[key] = nil
+            return true
         }
     }
 
