@@ -239,3 +239,72 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
     # No stream key or token in the pod's log or the Broadcast's status/events.
     log = pod_a.log_text()
     assert stream_key not in log and token not in log
+
+
+def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
+        tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
+        nginx_rtmp):
+    namespace = operator_namespace
+    nginx = nginx_rtmp()
+    stream_key = "failover-" + base64.b32encode(os.urandom(5)).decode().lower()
+    operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
+                             f"--from-literal=nginx={stream_key}")
+    pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
+    media_pods.create("media-a", public_url=pod_a.base_url)
+    media_pods.create("media-b", public_url=pod_b.base_url)
+    operator("--failover-after", "1s")
+    broadcasts.create("show", {"destinations": [
+        {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
+    assert broadcasts.wait_scheduled("show")["status"]["assignment"]["pod"] == "media-a"
+
+    # The publisher is given only the Broadcast's name and credentials that can read it and its token Secret.
+    command = peers.aiortc_follow_command(f"{namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
+                                          ice_address="127.0.0.1")
+    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    try:
+        def state():
+            status = broadcasts.get("show")["status"] or {}
+            destinations = {d["name"]: d.get("state") for d in status.get("destinations") or []}
+            return status.get("assignment", {}).get("pod"), status.get("phase"), destinations.get("nginx")
+
+        wait_until(lambda: state() == ("media-a", "Live", "Live"), 30, f"Live on media-a (now {state()})")
+        time.sleep(3)
+        first = nginx.recordings(stream_key)
+        assert len(first) == 1, first
+
+        pod_a.process.kill()  # kill -9
+        killed_at = time.monotonic()
+        media_pods.set_ready("media-a", False)  # what kubelet's failing probes report
+
+        def second_recording_flows() -> bool:
+            files = nginx.recordings(stream_key)
+            return len(files) >= 2 and files[-1].stat().st_size > 50_000
+
+        wait_until(second_recording_flows, 20, "a second recording with media after the failover")
+        first_bytes_after = time.monotonic() - killed_at
+        moved = broadcasts.get("show")["status"]
+        assert moved["assignment"]["pod"] == "media-b" and moved["assignment"]["epoch"] == 2, moved
+        wait_until(lambda: state() == ("media-b", "Live", "Live"), 10, f"Live on media-b (now {state()})")
+        # The program is lost from the kill until the publisher's new session carries media again; from then on the
+        # new pod queues it while its RTMP stream starts (and records it). Both clocks are CLOCK_MONOTONIC.
+        connected = [float(line.split("]")[0].split()[-1]) for line in process.output().splitlines()
+                     if "pc: connectionState=connected" in line]
+        assert len(connected) >= 2, process.output_tail()
+        program_lost = connected[1] - killed_at
+        print(f"kill -9 → publisher connected to media-b after {program_lost:.2f} s; "
+              f"bytes in the new recording after {first_bytes_after:.2f} s")
+        assert program_lost < 5.0, f"{program_lost:.2f} s without program after the kill"
+        events = broadcasts.wait_for_events("show", "Rescheduled")
+        assert "moved to media-b (epoch 2)" in events[0]["message"], events
+
+        broadcasts.delete("show")
+        broadcasts.wait_gone("show", timeout=5)
+    finally:
+        process.kill()
+    nginx.stop()
+    for path in nginx.recordings(stream_key):
+        probe = recordings.probe(path)
+        assert probe.video and probe.video.get("codec_name") == "h264", (path, probe.streams)
+        assert probe.stream("audio") and probe.stream("audio").get("codec_name") == "aac", (path, probe.streams)
+    publisher_log = process.output()
+    assert "the Broadcast was reassigned" in publisher_log or "while publishing" in publisher_log, publisher_log

@@ -109,6 +109,14 @@ def aiortc_command(whip_url: str, token: str, duration: float, clip: pathlib.Pat
     return (side.exec_prefix() if side else []) + command
 
 
+def aiortc_follow_command(broadcast: str, kubeconfig, duration: float, clip: pathlib.Path, ice_address: str,
+                          extra: list = ()) -> list:
+    """The aiortc publisher following a Broadcast's status (docs/publishers.md) instead of a fixed URL and token."""
+    return [sys.executable, str(PUBLISHERS_DIR / "aiortc_publisher.py"), "--broadcast", broadcast,
+            "--kubeconfig", str(kubeconfig), "--clip", str(clip), "--duration", str(duration),
+            "--ice-address", ice_address, *extra]
+
+
 def gst_command(whip_url: str, token: str, duration: float, side: Side, extra: list = ()) -> list:
     command = [SYSTEM_PYTHON, str(PUBLISHERS_DIR / "gst_publisher.py"), "--whip-url", whip_url,
                "--token", token, "--duration", str(duration), *extra]
