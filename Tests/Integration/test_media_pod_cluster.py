@@ -6,6 +6,7 @@ the Broadcast's status and its token Secret."""
 import base64
 import json
 import os
+import signal
 import threading
 import time
 
@@ -22,25 +23,27 @@ PUBLISH_SECONDS = 10
 class ClusterMediaPod(MediaPod):
     """A media-pod process in cluster mode: no manifests, a kubeconfig and its pod name."""
 
-    def __init__(self, work_dir, kubeconfig, pod_name: str) -> None:
+    def __init__(self, work_dir, kubeconfig, pod_name: str, pod_namespace: str) -> None:
         super().__init__(work_dir, [], http_port=free_port(), udp_port=free_port(), announced_ip="127.0.0.1")
         self.kubeconfig = kubeconfig
         self.pod_name = pod_name
+        self.pod_namespace = pod_namespace
 
     def command(self) -> list:
         return [str(media_pod_binary()), "--kubeconfig", str(self.kubeconfig), "--pod-name", self.pod_name,
+                "--namespace", self.pod_namespace,
                 "--http-port", str(self.http_port), "--udp-port", str(self.udp_port),
                 "--announced-ip", self.announced_ip, "--log-level", "debug"]
 
 
 @pytest.fixture
-def cluster_pod(request, tmp_path, operator_cluster):
+def cluster_pod(request, tmp_path, operator_cluster, operator_namespace):
     pods = []
 
     def start(name: str) -> ClusterMediaPod:
         work_dir = tmp_path / name
         work_dir.mkdir()
-        pod = ClusterMediaPod(work_dir, operator_cluster.kubeconfig, name)
+        pod = ClusterMediaPod(work_dir, operator_cluster.kubeconfig, name, operator_namespace)
         pods.append(pod)
         request.node._media_attachments = getattr(request.node, "_media_attachments", [])
         request.node._media_attachments.append((f"media-pod {name} log tail", pod.log_tail))
@@ -308,3 +311,56 @@ def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
         assert probe.stream("audio") and probe.stream("audio").get("codec_name") == "aac", (path, probe.streams)
     publisher_log = process.output()
     assert "the Broadcast was reassigned" in publisher_log or "while publishing" in publisher_log, publisher_log
+
+
+def test_sigterm_drains_new_broadcasts_go_elsewhere_and_the_live_one_stays_until_deleted(
+        tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
+        nginx_rtmp):
+    namespace = operator_namespace
+    nginx = nginx_rtmp()
+    stream_key = "drain-" + base64.b32encode(os.urandom(5)).decode().lower()
+    operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
+                             f"--from-literal=nginx={stream_key}")
+    pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
+    media_pods.create("media-a", public_url=pod_a.base_url)
+    media_pods.create("media-b", public_url=pod_b.base_url)
+    operator("--failover-after", "1s")
+    broadcasts.create("show", {"destinations": [
+        {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
+    assert broadcasts.wait_scheduled("show")["status"]["assignment"]["pod"] == "media-a"
+    command = peers.aiortc_follow_command(f"{namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
+                                          ice_address="127.0.0.1")
+    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    try:
+        wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live on media-a")
+
+        pod_a.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: pod_a.health()["status"] == "draining", 5, "/health says draining")
+        assert pod_a.request("GET", "/readyz").status_code == 503
+        wait_until(lambda: (media_pods.get("media-a")["metadata"].get("annotations") or {})
+                   .get("media.streamlick.io/draining") == "true", 5, "the pod annotated itself draining")
+        assert "media_pod_draining 1" in pod_a.metrics_text()
+        media_pods.set_ready("media-a", False)  # kubelet: the readiness probe (/readyz) fails
+
+        broadcasts.create("next")
+        assert broadcasts.wait_scheduled("next")["status"]["assignment"]["pod"] == "media-b"
+        time.sleep(3)  # three times --failover-after: the live broadcast is not moved off a draining pod
+        status = broadcasts.get("show")["status"]
+        assert status["assignment"] == {**status["assignment"], "pod": "media-a", "epoch": 1}, status
+        assert status["phase"] == "Live", status
+        assert pod_a.alive(), pod_a.log_tail()
+        size = nginx.recordings(stream_key)[-1].stat().st_size
+        time.sleep(1)
+        assert nginx.recordings(stream_key)[-1].stat().st_size > size, "the live stream stopped while draining"
+
+        broadcasts.delete("show")
+        broadcasts.wait_gone("show", timeout=5)
+        wait_until(lambda: not pod_a.alive(), 10, "media-a exits once its live broadcast ended")
+        assert pod_a.process.returncode == 0, pod_a.log_tail()
+    finally:
+        process.kill()
+    nginx.stop()
+    files = nginx.recordings(stream_key)
+    assert len(files) == 1, files
+    probe = recordings.probe(files[0])
+    assert probe.video and probe.stream("audio"), probe.streams

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import HTTPServing
 import Kube
@@ -8,6 +9,7 @@ import MediaCrypto
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import WebRTC
 
 /// `media-pod` (DESIGN.md §4, §8). Every flag can also come from the environment variable named in its help.
@@ -40,6 +42,8 @@ public struct MediaPodCommand: AsyncParsableCommand {
     var rateLimit: Int?
     @Option(help: "Rate-limit window in seconds (env MEDIA_POD_RATE_LIMIT_WINDOW; default 900).")
     var rateLimitWindow: Int?
+    @Option(help: "After SIGTERM, how long live broadcasts may keep the pod, e.g. 4h, 30m, 90s (env MEDIA_POD_DRAIN_TIMEOUT; default 4h).")
+    var drainTimeout: String?
     @Option(help: "trace, debug, info, notice, warning, error (env MEDIA_POD_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -71,6 +75,10 @@ public struct MediaPodCommand: AsyncParsableCommand {
         let bindAddress = setting(bindAddress, "MEDIA_POD_BIND_ADDRESS", "0.0.0.0")
         let podName = setting(podName, "POD_NAME", ProcessInfo.processInfo.hostName)
         let manifests = manifests ?? environment["MEDIA_POD_MANIFESTS"]
+        let drainText = setting(drainTimeout, "MEDIA_POD_DRAIN_TIMEOUT", "4h")
+        guard let drainSeconds = Self.seconds(drainText) else {
+            throw ValidationError("--drain-timeout must be a duration like 4h, 30m or 90s, not \"\(drainText)\"")
+        }
         guard let level = Logger.Level(rawValue: setting(logLevel, "MEDIA_POD_LOG_LEVEL", "info")) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -118,14 +126,17 @@ public struct MediaPodCommand: AsyncParsableCommand {
                 "server": "\(config.server)", "pod": "\(podName)", "namespace": "\(namespace ?? "(all)")",
             ])
             runtimes = []
-            source = ClusterBroadcastSource(client: kube, podName: podName, namespace: namespace, logger: logger)
+            source = ClusterBroadcastSource(
+                client: kube, podName: podName, podNamespace: self.namespace ?? environment["POD_NAMESPACE"],
+                namespace: namespace, logger: logger)
         }
 
         let server = MediaPodServer(
             engine: engine, metrics: metrics, logger: logger, initialBroadcasts: runtimes, source: source,
             httpHost: bindAddress, httpPort: httpPort, udpHost: bindAddress, udpPort: udpPort,
             rateLimiter: RateLimiter(limit: rateLimit, window: .seconds(rateLimitWindow)),
-            health: HealthReporter(podName: podName, capacity: capacity, engine: engine))
+            health: HealthReporter(podName: podName, capacity: capacity, engine: engine),
+            drainTimeout: .milliseconds(Int64(drainSeconds * 1000)))
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -138,17 +149,30 @@ public struct MediaPodCommand: AsyncParsableCommand {
     }
 }
 
+extension MediaPodCommand {
+    /// "4h", "30m", "90s", "500ms" or plain seconds → seconds.
+    static func seconds(_ text: String) -> Double? {
+        for (suffix, scale) in [("ms", 0.001), ("h", 3600.0), ("m", 60.0), ("s", 1.0)] where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).flatMap { $0 >= 0 ? $0 * scale : nil }
+        }
+        return Double(text).flatMap { $0 >= 0 ? $0 : nil }
+    }
+}
+
 /// Where the pod's broadcasts come from: static manifests or the cluster.
 protocol BroadcastSource: Sendable {
     /// Hands each new desired set of broadcasts to `apply` until cancelled.
     func watch(apply: @escaping @Sendable ([BroadcastRuntime]) -> Void) async
     /// Reports what the engine runs back to where the broadcasts came from, until cancelled.
     func reportStatus(of engine: MediaEngine) async
+    /// Tells where the broadcasts come from that this pod drains (takes nothing new).
+    func announceDraining() async
 }
 
 extension StaticManifestWatcher: BroadcastSource {
     /// Static manifests have no status to write: `/v1/broadcasts` is the report.
     func reportStatus(of engine: MediaEngine) async {}
+    func announceDraining() async {}
 }
 extension ClusterBroadcastSource: BroadcastSource {}
 
@@ -165,6 +189,7 @@ struct MediaPodServer: Service {
     let udpPort: Int
     let rateLimiter: RateLimiter
     let health: HealthReporter
+    let drainTimeout: Duration
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -181,10 +206,10 @@ struct MediaPodServer: Service {
         }
         let reporting = Task { [engine, source] in await source.reportStatus(of: engine) }
         try? await gracefulShutdown()
+        await drain()
         watching.cancel()
         reporting.cancel()
         logger.info("shutting down")
-        health.draining.store(true, ordering: .relaxed)
         let (output, closing) = engine.shutdown()
         transport.send(output)
         // Let each destination end its RTMP stream cleanly (FLV trailer) before the process goes.
@@ -194,5 +219,64 @@ struct MediaPodServer: Service {
         }
         try? await channel.close()
         await transport.close()
+    }
+
+    /// DESIGN.md §4: on SIGTERM the pod says it is draining (`/health`, `/readyz` 503, the metric, and in cluster
+    /// mode the `media.streamlick.io/draining` annotation, so the operator places nothing new here and does not move
+    /// what runs), keeps its live broadcasts until they end, and stops then — or at `--drain-timeout`, or on a
+    /// second SIGTERM/SIGINT.
+    private func drain() async {
+        health.draining.store(true, ordering: .relaxed)
+        metrics.draining.record(1)
+        let live = { engine.snapshot().filter(\.publisherConnected).count }
+        guard live() > 0 else { return }
+        logger.info("draining: keeping live broadcasts until they end", metadata: [
+            "live": "\(live())", "timeout": "\(drainTimeout)"])
+        await source.announceDraining()
+        let secondSignal = SignalFlag(signals: [SIGTERM, SIGINT])
+        let deadline = ContinuousClock.now + drainTimeout
+        while live() > 0 {
+            if secondSignal.isRaised {
+                logger.info("second signal: stopping without waiting for the live broadcasts")
+                break
+            }
+            if ContinuousClock.now >= deadline {
+                logger.info("drain timeout: stopping", metadata: ["live": "\(live())"])
+                break
+            }
+            // A cancellation (the service group giving up) ends the drain too.
+            do { try await Task.sleep(for: .milliseconds(200)) } catch { break }
+        }
+        secondSignal.cancel()
+    }
+}
+
+/// Notices SIGTERM/SIGINT from now on (the service group consumed the first one).
+final class SignalFlag: Sendable {
+    private final class Raised: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    private let raised = Raised()
+    private let sources: [SignalSource]
+
+    private struct SignalSource: @unchecked Sendable {
+        let source: DispatchSourceSignal
+    }
+
+    init(signals: [Int32]) {
+        let raised = raised
+        sources = signals.map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { raised.value.store(true, ordering: .relaxed) }
+            source.resume()
+            return SignalSource(source: source)
+        }
+    }
+
+    var isRaised: Bool { raised.value.load(ordering: .relaxed) }
+
+    func cancel() {
+        for entry in sources { entry.source.cancel() }
     }
 }

@@ -27,6 +27,10 @@ struct Routes: Sendable {
             metrics.whipRequests(Int(response.status.code)).increment()
         case (.GET, "health") where segments.count == 1:
             response = json(health.report())
+        case (.GET, "readyz") where segments.count == 1:
+            // A readiness probe: fails while draining, so no new traffic is routed here.
+            response = health.draining.load(ordering: .relaxed)
+                ? .text(.serviceUnavailable, "draining") : .text(.ok, "ok")
         case (.GET, "metrics") where segments.count == 1:
             metrics.refresh(from: engine)
             response = HttpResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4"], body: metrics.render())

@@ -11,6 +11,7 @@ import Synchronization
 /// applies static manifests: broadcasts whose spec did not change keep their sessions and streams.
 final class ClusterBroadcastSource: Sendable {
     let podName: String
+    let podNamespace: String?
     let broadcasts: Informer<BroadcastObject>
     let secrets: Informer<Secret>
     private let client: KubeClient
@@ -18,9 +19,12 @@ final class ClusterBroadcastSource: Sendable {
     /// The newest epoch this pod was given for each broadcast: an older assignment is never acted on.
     private let epochs = Mutex<[String: Int]>([:])
 
-    /// - Parameter namespace: the namespace to watch, nil for all.
-    init(client: KubeClient, podName: String, namespace: String?, logger: Logger) {
+    /// - Parameters:
+    ///   - podNamespace: where this pod's own Pod object is (to annotate it while draining).
+    ///   - namespace: the namespace to watch, nil for all.
+    init(client: KubeClient, podName: String, podNamespace: String?, namespace: String?, logger: Logger) {
         self.podName = podName
+        self.podNamespace = podNamespace
         self.client = client
         self.logger = logger
         broadcasts = Informer(
@@ -77,6 +81,26 @@ final class ClusterBroadcastSource: Sendable {
             if let newest = epochs[key], assignment.epoch < newest { return false }
             epochs[key] = assignment.epoch
             return true
+        }
+    }
+
+    // MARK: - Draining
+
+    /// Annotates this pod's Pod object `media.streamlick.io/draining=true`: the operator then places nothing new
+    /// here and leaves what runs here, even while the pod reports NotReady.
+    func announceDraining() async {
+        guard let podNamespace else {
+            logger.warning("draining, but the pod's namespace is unknown (--namespace / POD_NAMESPACE): not annotated")
+            return
+        }
+        let patch = JSONValue.object(["metadata": .object(["annotations": .object([
+            "media.streamlick.io/draining": "true",
+        ])])])
+        do {
+            let _: ObjectHeader = try await client.patch(.pods, podName, namespace: podNamespace, .merge(patch))
+            logger.info("annotated the Pod as draining", metadata: ["pod": "\(podNamespace)/\(podName)"])
+        } catch {
+            logger.warning("could not annotate the Pod as draining", metadata: ["error": "\(error)"])
         }
     }
 

@@ -288,7 +288,6 @@ public final class BroadcastController: Sendable {
         var metadataChanged = false
         var labelChange: String??
         var events: [(type: String, reason: String, message: String)] = []
-        var ingestSecret: String?
         for action in actions {
             switch action {
             case .addFinalizer:
@@ -303,7 +302,8 @@ public final class BroadcastController: Sendable {
             case .recordEvent(let type, let reason, let message):
                 events.append((type, reason, message))
             case .createIngestSecret(let name):
-                ingestSecret = name
+                // Before the status names it: a publisher that reads `status.ingest` finds the token Secret.
+                try await createIngestSecret(name, for: current)
             case .updateStatus(let status):
                 // The status subresource PUT carries the resourceVersion read: 409 if anyone wrote since.
                 var body = current
@@ -316,9 +316,8 @@ public final class BroadcastController: Sendable {
                 }
             }
         }
-        // The status is what clients wait for, so it goes first; the rest does not depend on each other.
+        // The status is what clients wait for, so it went first; the rest does not depend on each other.
         let written = current
-        async let secretCreated: Void = createIngestSecret(ingestSecret, for: written)
         async let eventsRecorded: Void = record(events, on: written)
         if metadataChanged {
             var labels: [String: JSONValue] = [:]
@@ -333,7 +332,6 @@ public final class BroadcastController: Sendable {
                 .merge(JSONValue.object(["metadata": .object(metadata)])), as: BroadcastObject.self)
             broadcasts.record(written: current)
         }
-        try await secretCreated
         await eventsRecorded
     }
 
@@ -343,8 +341,7 @@ public final class BroadcastController: Sendable {
     }
 
     /// The studio's and guests' ingest tokens: random 32 bytes each, hex, owned by the Broadcast so they go with it.
-    private func createIngestSecret(_ name: String?, for broadcast: BroadcastObject) async throws {
-        guard let name else { return }
+    private func createIngestSecret(_ name: String, for broadcast: BroadcastObject) async throws {
         var metadata = Kube.ObjectMeta(name: name, namespace: broadcast.metadata.namespace, labels: [
             "app.kubernetes.io/managed-by": "broadcast-operator",
         ])
