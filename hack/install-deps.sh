@@ -11,7 +11,7 @@ apt_packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-nice python3-gi python3-gst-1.0
   gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
-  nginx libnginx-mod-rtmp nftables
+  nginx libnginx-mod-rtmp nftables prometheus
 )
 
 missing=()

@@ -6,11 +6,15 @@ the Broadcast's status and its token Secret."""
 import base64
 import json
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
+import requests
+import yaml
 
 from harness import peers, recordings
 from harness.ingest import check_healthy_ingest, observe
@@ -192,7 +196,7 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
                              f"--from-literal=nginx={stream_key}")
     pod_a = cluster_pod("media-a")
     media_pods.create("media-a", public_url=pod_a.base_url)
-    operator()
+    the_operator = operator()
     broadcasts.create("show", {"destinations": [
         {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
     status = broadcasts.wait_scheduled("show")["status"]
@@ -210,6 +214,7 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
         wait_until(lambda: destination_state().get("nginx") == "Live", 30, "destination nginx Live in the status")
         live = broadcasts.get("show")["status"]
         assert live["phase"] == "Live" and live["destinationsReady"] == "1/1", live
+        pod_metrics = pod_a.metrics_text()
 
         def patch_enabled(enabled: bool) -> None:
             # A JSON patch: a merge patch would replace the whole destinations list.
@@ -239,9 +244,13 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
         assert probe.video and probe.video.get("codec_name") == "h264", probe.streams
         assert probe.stream("audio") and probe.stream("audio").get("codec_name") == "aac", probe.streams
         assert float(probe.format.get("duration") or 0) > 1.0, probe.format
-    # No stream key or token in the pod's log or the Broadcast's status/events.
-    log = pod_a.log_text()
-    assert stream_key not in log and token not in log
+    # No stream key or token in any log line, Event, status field or metric.
+    events = operator_cluster.kubectl("get", "events", "-n", namespace, "-o", "json").stdout
+    places = {"media pod log": pod_a.log_text(), "operator log": the_operator.log_text(), "Events": events,
+              "status while Live": json.dumps(live), "media pod metrics": pod_metrics}
+    leaks = [f"{what} in the {where}" for where, text in places.items()
+             for what, value in (("stream key", stream_key), ("ingest token", token)) if value in text]
+    assert leaks == []
 
 
 def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
@@ -364,3 +373,50 @@ def test_sigterm_drains_new_broadcasts_go_elsewhere_and_the_live_one_stays_until
     assert len(files) == 1, files
     probe = recordings.probe(files[0])
     assert probe.video and probe.stream("audio"), probe.streams
+
+
+def test_prometheus_scrapes_active_streams_per_pod(tmp_path, operator, operator_cluster, operator_namespace,
+                                                   media_pods, broadcasts, cluster_pod):
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus is missing: hack/install-deps.sh installs the Debian package"
+    pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
+    media_pods.create("media-a", capacity=2, public_url=pod_a.base_url)
+    media_pods.create("media-b", capacity=5, public_url=pod_b.base_url)
+    operator()
+    for name in ("one", "two", "three"):
+        broadcasts.create(name)
+        broadcasts.wait_scheduled(name)
+    expected = {"media-a": 2, "media-b": 1}  # Packed: media-a until full
+    assert {pod: count for pod, count in broadcasts.load().items() if count} == expected
+    wait_until(lambda: len(pod_a.broadcasts()) == 2 and len(pod_b.broadcasts()) == 1, 10, "both pods run theirs")
+
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "scrape_configs": [{"job_name": "media-pods", "static_configs": [
+            {"targets": [f"127.0.0.1:{pod_a.http_port}"], "labels": {"pod": "media-a"}},
+            {"targets": [f"127.0.0.1:{pod_b.http_port}"], "labels": {"pod": "media-b"}},
+        ]}],
+    }))
+    log = open(tmp_path / "prometheus.log", "wb")
+    prometheus = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                                   f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        def scraped() -> dict:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/api/v1/query",
+                                        params={"query": "media_server_active_streams"}, timeout=2)
+                result = response.json()["data"]["result"]
+            except (requests.RequestException, ValueError, KeyError):
+                return {}
+            return {sample["metric"].get("pod"): int(float(sample["value"][1])) for sample in result}
+
+        wait_until(lambda: scraped() == expected, 20, f"Prometheus shows {expected} (last: {scraped()})")
+        broadcasts.delete("one")
+        wait_until(lambda: scraped() == {"media-a": 1, "media-b": 1}, 20,
+                   f"Prometheus follows a deletion (last: {scraped()})")
+    finally:
+        prometheus.terminate()
+        prometheus.wait(timeout=10)
+        log.close()
