@@ -40,6 +40,55 @@ class ClusterMediaPod(MediaPod):
                 "--announced-ip", self.announced_ip, "--log-level", "debug"]
 
 
+class Kubelet:
+    """Plays kubelet for the media pods the test runs: every 250 ms it probes each pod's /readyz and writes the
+    result as the Pod's Ready condition (only when it changes), as a readiness probe would."""
+
+    def __init__(self, media_pods) -> None:
+        self.media_pods = media_pods
+        self.pods = {}
+        self.ready = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def add(self, pod: "ClusterMediaPod", **create_args) -> None:
+        self.media_pods.create(pod.pod_name, ready=False, public_url=pod.base_url, **create_args)
+        self.ready[pod.pod_name] = False
+        self.pods[pod.pod_name] = pod
+        self._probe(pod)
+        if not self.thread.is_alive():
+            self.thread.start()
+
+    def _probe(self, pod) -> None:
+        try:
+            ready = pod.alive() and pod.request("GET", "/readyz", timeout=1).status_code == 200
+        except requests.RequestException:
+            ready = False
+        if ready != self.ready.get(pod.pod_name):
+            self.media_pods.set_ready(pod.pod_name, ready)
+            self.ready[pod.pod_name] = ready
+
+    def _run(self) -> None:
+        while not self.done.wait(0.25):
+            for pod in list(self.pods.values()):
+                try:
+                    self._probe(pod)
+                except Exception:  # the API server going away at the end of a test
+                    return
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=2)
+
+
+@pytest.fixture
+def kubelet(media_pods):
+    player = Kubelet(media_pods)
+    yield player
+    player.stop()
+
+
 @pytest.fixture
 def cluster_pod(request, tmp_path, operator_cluster, operator_namespace):
     pods = []
@@ -255,15 +304,15 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
 
 def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
         tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
-        nginx_rtmp):
+        nginx_rtmp, kubelet):
     namespace = operator_namespace
     nginx = nginx_rtmp()
     stream_key = "failover-" + base64.b32encode(os.urandom(5)).decode().lower()
     operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
                              f"--from-literal=nginx={stream_key}")
     pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
-    media_pods.create("media-a", public_url=pod_a.base_url)
-    media_pods.create("media-b", public_url=pod_b.base_url)
+    kubelet.add(pod_a)
+    kubelet.add(pod_b)
     operator("--failover-after", "1s")
     broadcasts.create("show", {"destinations": [
         {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
@@ -284,9 +333,8 @@ def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
         first = nginx.recordings(stream_key)
         assert len(first) == 1, first
 
-        pod_a.process.kill()  # kill -9
+        pod_a.process.kill()  # kill -9; the kubelet's probe sees it within 250 ms
         killed_at = time.monotonic()
-        media_pods.set_ready("media-a", False)  # what kubelet's failing probes report
 
         def second_recording_flows() -> bool:
             files = nginx.recordings(stream_key)
@@ -324,15 +372,15 @@ def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
 
 def test_sigterm_drains_new_broadcasts_go_elsewhere_and_the_live_one_stays_until_deleted(
         tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
-        nginx_rtmp):
+        nginx_rtmp, kubelet):
     namespace = operator_namespace
     nginx = nginx_rtmp()
     stream_key = "drain-" + base64.b32encode(os.urandom(5)).decode().lower()
     operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
                              f"--from-literal=nginx={stream_key}")
     pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
-    media_pods.create("media-a", public_url=pod_a.base_url)
-    media_pods.create("media-b", public_url=pod_b.base_url)
+    kubelet.add(pod_a)
+    kubelet.add(pod_b)
     operator("--failover-after", "1s")
     broadcasts.create("show", {"destinations": [
         {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
@@ -349,7 +397,7 @@ def test_sigterm_drains_new_broadcasts_go_elsewhere_and_the_live_one_stays_until
         wait_until(lambda: (media_pods.get("media-a")["metadata"].get("annotations") or {})
                    .get("media.streamlick.io/draining") == "true", 5, "the pod annotated itself draining")
         assert "media_pod_draining 1" in pod_a.metrics_text()
-        media_pods.set_ready("media-a", False)  # kubelet: the readiness probe (/readyz) fails
+        wait_until(lambda: not kubelet.ready["media-a"], 2, "the readiness probe (/readyz) failing")
 
         broadcasts.create("next")
         assert broadcasts.wait_scheduled("next")["status"]["assignment"]["pod"] == "media-b"
@@ -420,3 +468,27 @@ def test_prometheus_scrapes_active_streams_per_pod(tmp_path, operator, operator_
         prometheus.terminate()
         prometheus.wait(timeout=10)
         log.close()
+
+
+def test_a_second_sigterm_stops_a_draining_pod(tmp_path, long_clip, operator, operator_cluster, operator_namespace,
+                                                 broadcasts, cluster_pod, kubelet):
+    pod_a = cluster_pod("media-a")
+    kubelet.add(pod_a)
+    operator()
+    broadcasts.create("show")
+    broadcasts.wait_scheduled("show")
+    command = peers.aiortc_follow_command(f"{operator_namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
+                                          ice_address="127.0.0.1")
+    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    try:
+        wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live")
+        pod_a.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: pod_a.health()["status"] == "draining", 5, "/health says draining")
+        time.sleep(1)
+        assert pod_a.alive(), "a draining pod with a live broadcast stopped at the first SIGTERM"
+        pod_a.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: not pod_a.alive(), 10, "the second SIGTERM stops the pod")
+        assert pod_a.process.returncode == 0, pod_a.log_tail()
+        assert "second signal" in pod_a.log_text()
+    finally:
+        process.kill()
