@@ -302,14 +302,13 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
     assert leaks == []
 
 
-def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
-        tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
-        nginx_rtmp, kubelet):
-    namespace = operator_namespace
-    nginx = nginx_rtmp()
-    stream_key = "failover-" + base64.b32encode(os.urandom(5)).decode().lower()
-    operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
-                             f"--from-literal=nginx={stream_key}")
+def two_pods_and_a_followed_show(tmp_path, clip, operator, cluster, namespace, broadcasts, cluster_pod, nginx,
+                                 kubelet):
+    """media-a and media-b running under the kubelet, the operator (--failover-after 1s), Broadcast `show` with an
+    nginx destination placed on media-a, and an aiortc publisher given only the Broadcast's name and credentials
+    that can read it and its token Secret. Returns (pod_a, pod_b, stream key, publisher process)."""
+    stream_key = "show-" + base64.b32encode(os.urandom(5)).decode().lower()
+    cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace, f"--from-literal=nginx={stream_key}")
     pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
     kubelet.add(pod_a)
     kubelet.add(pod_b)
@@ -317,11 +316,17 @@ def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
     broadcasts.create("show", {"destinations": [
         {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
     assert broadcasts.wait_scheduled("show")["status"]["assignment"]["pod"] == "media-a"
+    command = peers.aiortc_follow_command(f"{namespace}/show", cluster.kubeconfig, 40, clip, ice_address="127.0.0.1")
+    return pod_a, pod_b, stream_key, peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
 
-    # The publisher is given only the Broadcast's name and credentials that can read it and its token Secret.
-    command = peers.aiortc_follow_command(f"{namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
-                                          ice_address="127.0.0.1")
-    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+
+def test_kill_9_of_the_live_pod_moves_the_broadcast_and_the_publisher_follows(
+        tmp_path, long_clip, operator, operator_cluster, operator_namespace, media_pods, broadcasts, cluster_pod,
+        nginx_rtmp, kubelet):
+    namespace = operator_namespace
+    nginx = nginx_rtmp()
+    pod_a, pod_b, stream_key, process = two_pods_and_a_followed_show(
+        tmp_path, long_clip, operator, operator_cluster, namespace, broadcasts, cluster_pod, nginx, kubelet)
     try:
         def state():
             status = broadcasts.get("show")["status"] or {}
@@ -375,19 +380,8 @@ def test_sigterm_drains_new_broadcasts_go_elsewhere_and_the_live_one_stays_until
         nginx_rtmp, kubelet):
     namespace = operator_namespace
     nginx = nginx_rtmp()
-    stream_key = "drain-" + base64.b32encode(os.urandom(5)).decode().lower()
-    operator_cluster.kubectl("create", "secret", "generic", "keys", "-n", namespace,
-                             f"--from-literal=nginx={stream_key}")
-    pod_a, pod_b = cluster_pod("media-a"), cluster_pod("media-b")
-    kubelet.add(pod_a)
-    kubelet.add(pod_b)
-    operator("--failover-after", "1s")
-    broadcasts.create("show", {"destinations": [
-        {"name": "nginx", "url": nginx.url, "streamKeySecretRef": {"name": "keys", "key": "nginx"}}]})
-    assert broadcasts.wait_scheduled("show")["status"]["assignment"]["pod"] == "media-a"
-    command = peers.aiortc_follow_command(f"{namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
-                                          ice_address="127.0.0.1")
-    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    pod_a, pod_b, stream_key, process = two_pods_and_a_followed_show(
+        tmp_path, long_clip, operator, operator_cluster, namespace, broadcasts, cluster_pod, nginx, kubelet)
     try:
         wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live on media-a")
 
