@@ -37,7 +37,7 @@ class ClusterMediaPod(MediaPod):
         return [str(media_pod_binary()), "--kubeconfig", str(self.kubeconfig), "--pod-name", self.pod_name,
                 "--namespace", self.pod_namespace,
                 "--http-port", str(self.http_port), "--udp-port", str(self.udp_port),
-                "--announced-ip", self.announced_ip, "--log-level", "debug"]
+                "--announced-ip", self.announced_ip, "--log-level", "debug", *self.extra_args]
 
 
 class Kubelet:
@@ -93,10 +93,11 @@ def kubelet(media_pods):
 def cluster_pod(request, tmp_path, operator_cluster, operator_namespace):
     pods = []
 
-    def start(name: str) -> ClusterMediaPod:
+    def start(name: str, *extra_args) -> ClusterMediaPod:
         work_dir = tmp_path / name
         work_dir.mkdir()
         pod = ClusterMediaPod(work_dir, operator_cluster.kubeconfig, name, operator_namespace)
+        pod.extra_args = list(extra_args)
         pods.append(pod)
         request.node._media_attachments = getattr(request.node, "_media_attachments", [])
         request.node._media_attachments.append((f"media-pod {name} log tail", pod.log_tail))
@@ -171,7 +172,7 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
     assert not failures, "\n".join(failures) + "\n\ningest samples:\n" + observation.table()
 
     # The pod wrote the truth into the status while media flowed, and back once the publisher left.
-    live = seen.first("Live")
+    live = seen.latest("Live")
     assert live is not None, f"phase never Live during the publish: {seen.phases()}"
     conditions = {c["type"]: c for c in live["status"].get("conditions") or []}
     assert conditions["IngestConnected"]["status"] == "True", conditions
@@ -199,7 +200,7 @@ def test_the_assigned_pod_runs_the_broadcast_and_a_publisher_needs_only_its_stat
 
 
 class PhaseRecorder:
-    """Polls one Broadcast every 100 ms in the background and keeps each distinct (phase, object) it saw."""
+    """Polls one Broadcast every 100 ms in the background and keeps, for each run of one phase, its latest state."""
 
     def __init__(self, broadcasts, name: str) -> None:
         self.broadcasts = broadcasts
@@ -220,7 +221,9 @@ class PhaseRecorder:
                 self.seen.append((f"error: {error}", None))
                 return
             phase = ((obj or {}).get("status") or {}).get("phase")
-            if obj and (not self.seen or self.seen[-1][0] != phase):
+            if obj and self.seen and self.seen[-1][0] == phase:
+                self.seen[-1] = (phase, obj)  # the latest state of this phase
+            elif obj:
                 self.seen.append((phase, obj))
             time.sleep(0.1)
 
@@ -231,7 +234,8 @@ class PhaseRecorder:
     def phases(self) -> list:
         return [phase for phase, _ in self.seen]
 
-    def first(self, phase: str):
+    def latest(self, phase: str):
+        """The last state seen in the first run of `phase`."""
         return next((obj for seen_phase, obj in self.seen if seen_phase == phase), None)
 
 
@@ -260,6 +264,8 @@ def test_destinations_follow_kubectl_patch_and_delete_ends_the_rtmp_stream(
             destinations = (broadcasts.get("show")["status"] or {}).get("destinations") or []
             return {d["name"]: d.get("state") for d in destinations}
 
+        operator_cluster.kubectl("wait", "bc/show", "-n", namespace, "--for=jsonpath={.status.phase}=Live",
+                                 "--timeout=30s", timeout=40)
         wait_until(lambda: destination_state().get("nginx") == "Live", 30, "destination nginx Live in the status")
         live = broadcasts.get("show")["status"]
         assert live["phase"] == "Live" and live["destinationsReady"] == "1/1", live
@@ -484,5 +490,28 @@ def test_a_second_sigterm_stops_a_draining_pod(tmp_path, long_clip, operator, op
         wait_until(lambda: not pod_a.alive(), 10, "the second SIGTERM stops the pod")
         assert pod_a.process.returncode == 0, pod_a.log_tail()
         assert "second signal" in pod_a.log_text()
+    finally:
+        process.kill()
+
+
+def test_the_drain_timeout_stops_a_pod_whose_broadcast_stays_live(tmp_path, long_clip, operator_cluster,
+                                                                     operator_namespace, operator, broadcasts,
+                                                                     cluster_pod, kubelet):
+    pod_a = cluster_pod("media-a", "--drain-timeout", "2s")
+    kubelet.add(pod_a)
+    operator()
+    broadcasts.create("show")
+    broadcasts.wait_scheduled("show")
+    command = peers.aiortc_follow_command(f"{operator_namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
+                                          ice_address="127.0.0.1")
+    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    try:
+        wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live")
+        pod_a.process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        wait_until(lambda: not pod_a.alive(), 10, "the pod stops at its drain timeout")
+        waited = time.monotonic() - signalled
+        assert 1.5 <= waited <= 6, f"stopped {waited:.1f} s after SIGTERM with --drain-timeout 2s"
+        assert pod_a.process.returncode == 0 and "drain timeout" in pod_a.log_text(), pod_a.log_tail()
     finally:
         process.kill()
