@@ -470,18 +470,30 @@ def test_prometheus_scrapes_active_streams_per_pod(tmp_path, operator, operator_
         log.close()
 
 
-def test_a_second_sigterm_stops_a_draining_pod(tmp_path, long_clip, operator, operator_cluster, operator_namespace,
-                                                 broadcasts, cluster_pod, kubelet):
-    pod_a = cluster_pod("media-a")
-    kubelet.add(pod_a)
+def one_pod_with_a_live_show(tmp_path, clip, operator, cluster, namespace, broadcasts, cluster_pod, kubelet,
+                             *pod_args):
+    """media-a (with `pod_args`) under the kubelet, the operator, Broadcast `show` Live on it from an aiortc publisher
+    following its status. Returns (pod, publisher process); the caller kills the publisher."""
+    pod = cluster_pod("media-a", *pod_args)
+    kubelet.add(pod)
     operator()
     broadcasts.create("show")
     broadcasts.wait_scheduled("show")
-    command = peers.aiortc_follow_command(f"{operator_namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
-                                          ice_address="127.0.0.1")
+    command = peers.aiortc_follow_command(f"{namespace}/show", cluster.kubeconfig, 40, clip, ice_address="127.0.0.1")
     process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
     try:
         wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live")
+    except BaseException:
+        process.kill()
+        raise
+    return pod, process
+
+
+def test_a_second_sigterm_stops_a_draining_pod(tmp_path, long_clip, operator, operator_cluster, operator_namespace,
+                                                 broadcasts, cluster_pod, kubelet):
+    pod_a, process = one_pod_with_a_live_show(tmp_path, long_clip, operator, operator_cluster, operator_namespace,
+                                              broadcasts, cluster_pod, kubelet)
+    try:
         pod_a.process.send_signal(signal.SIGTERM)
         wait_until(lambda: pod_a.health()["status"] == "draining", 5, "/health says draining")
         time.sleep(1)
@@ -497,16 +509,9 @@ def test_a_second_sigterm_stops_a_draining_pod(tmp_path, long_clip, operator, op
 def test_the_drain_timeout_stops_a_pod_whose_broadcast_stays_live(tmp_path, long_clip, operator_cluster,
                                                                      operator_namespace, operator, broadcasts,
                                                                      cluster_pod, kubelet):
-    pod_a = cluster_pod("media-a", "--drain-timeout", "2s")
-    kubelet.add(pod_a)
-    operator()
-    broadcasts.create("show")
-    broadcasts.wait_scheduled("show")
-    command = peers.aiortc_follow_command(f"{operator_namespace}/show", operator_cluster.kubeconfig, 40, long_clip,
-                                          ice_address="127.0.0.1")
-    process = peers.PublisherProcess("aiortc", command, tmp_path / "publisher.log")
+    pod_a, process = one_pod_with_a_live_show(tmp_path, long_clip, operator, operator_cluster, operator_namespace,
+                                              broadcasts, cluster_pod, kubelet, "--drain-timeout", "2s")
     try:
-        wait_until(lambda: (broadcasts.get("show")["status"] or {}).get("phase") == "Live", 30, "show Live")
         pod_a.process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
         wait_until(lambda: not pod_a.alive(), 10, "the pod stops at its drain timeout")
