@@ -121,6 +121,21 @@ extension BroadcastSpec.Destination {
     public var isEnabled: Bool { enabled ?? true }
 }
 
+extension BroadcastSpec {
+    /// Where the ingest token is: `ingest.tokenSecretRef`, else key `token` of `<name>-ingest`, the Secret the
+    /// operator creates (DESIGN.md §2).
+    public func ingestTokenSecret(broadcastName: String) -> SecretKeyReference {
+        ingest?.tokenSecretRef ?? SecretKeyReference(name: "\(broadcastName)-ingest", key: "token")
+    }
+
+    /// Every Secret the broadcast names: its destinations' stream keys and its ingest token.
+    public func referencedSecretNames(broadcastName: String) -> Set<String> {
+        var names = Set((destinations ?? []).map(\.streamKeySecretRef.name))
+        names.insert(ingestTokenSecret(broadcastName: broadcastName).name)
+        return names
+    }
+}
+
 // MARK: Status (DESIGN.md §2: the operator writes phase, assignment, ingest and Scheduled; the media pod the rest)
 
 public struct BroadcastStatus: Codable, Sendable, Equatable {

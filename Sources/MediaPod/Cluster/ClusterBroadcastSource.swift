@@ -65,7 +65,7 @@ final class ClusterBroadcastSource: Sendable {
                 continue
             }
             wanted.broadcasts.append(broadcast)
-            for name in Self.secretNames(of: broadcast) {
+            for name in broadcast.spec.referencedSecretNames(broadcastName: broadcast.metadata.name) {
                 let key = objectKey(namespace: broadcast.metadata.namespace, name: name)
                 if let secret = secrets.get(key) { wanted.secrets[key] = (secret.data ?? [:]).mapValues { Array($0) } }
             }
@@ -158,11 +158,5 @@ final class ClusterBroadcastSource: Sendable {
         for field in ["stats", "destinations", "destinationsReady"] where body[field] == nil { body[field] = .null }
         return .object(["metadata": .object(["resourceVersion": resourceVersion.map(JSONValue.string) ?? .null]),
                         "status": body])
-    }
-
-    private static func secretNames(of broadcast: Broadcast) -> Set<String> {
-        var names = Set((broadcast.spec.destinations ?? []).map(\.streamKeySecretRef.name))
-        names.insert(broadcast.spec.ingest?.tokenSecretRef?.name ?? "\(broadcast.metadata.name)-ingest")
-        return names
     }
 }

@@ -117,8 +117,7 @@ struct StaticManifests: Sendable {
         broadcasts.map { broadcast in
             let namespace = broadcast.metadata.namespace ?? "default"
             // Without an explicit reference, the Secret the operator would have created (DESIGN.md §2).
-            let reference = broadcast.spec.ingest?.tokenSecretRef
-                ?? SecretKeyReference(name: "\(broadcast.metadata.name)-ingest", key: "token")
+            let reference = broadcast.spec.ingestTokenSecret(broadcastName: broadcast.metadata.name)
             guard let secret = secrets["\(namespace)/\(reference.name)"] else {
                 return BroadcastRuntime(broadcast: broadcast, ingestToken: nil,
                                         failure: "ingest token Secret \(namespace)/\(reference.name) not found")

@@ -196,10 +196,8 @@ public final class BroadcastController: Sendable {
 
     /// The Secrets a Broadcast depends on, as `namespace/name`: stream keys and its ingest token Secret.
     static func secretsNamed(by broadcast: BroadcastObject) -> Set<String> {
-        let namespace = broadcast.metadata.namespace
-        var names = Set((broadcast.spec.destinations ?? []).map(\.streamKeySecretRef.name))
-        names.insert(broadcast.spec.ingest?.tokenSecretRef?.name ?? "\(broadcast.metadata.name ?? "")-ingest")
-        return Set(names.map { objectKey(namespace: namespace, name: $0) })
+        let names = broadcast.spec.referencedSecretNames(broadcastName: broadcast.metadata.name ?? "")
+        return Set(names.map { objectKey(namespace: broadcast.metadata.namespace, name: $0) })
     }
 
     /// Pod counts changed: their deletion costs follow, and room freed may place a pending broadcast.

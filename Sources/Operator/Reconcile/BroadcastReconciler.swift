@@ -88,7 +88,7 @@ public struct BroadcastReconciler: Sendable {
             return actions + statusActions(broadcast, status, event: ("Warning", "InvalidSpec", problems[0].description))
         }
 
-        let tokenSecret = broadcast.spec.ingest?.tokenSecretRef?.name ?? "\(broadcast.name)-ingest"
+        let tokenSecret = broadcast.spec.ingestTokenSecret(broadcastName: broadcast.name).name
         if broadcast.spec.ingest?.tokenSecretRef == nil, !context.secretNames.contains(tokenSecret) {
             actions.append(.createIngestSecret(name: tokenSecret))
         }
